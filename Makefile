@@ -1,0 +1,67 @@
+# Billing-dispute assistant. `make run` sets everything up and starts it; `make test` tests it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RASA   := $(VENV)/bin/rasa
+STAMP  := $(VENV)/.installed-stamp
+DOMAIN := bot/domain
+RASA_ARGS := --domain $(DOMAIN) --config config.yml
+
+.PHONY: help setup venv db train run shell test test-py test-stories validate lock clean
+
+help:
+	@echo "make run      set up (venv, .env, database, model) and start the assistant"
+	@echo "make test     set up, validate data, run pytest and the end-to-end test stories"
+	@echo "make train    train the model if data or config changed"
+	@echo "make shell    chat in the terminal (action server is started too)"
+
+$(STAMP): requirements.txt scripts/bootstrap_venv.sh
+	@scripts/bootstrap_venv.sh
+	@touch $@
+
+venv: $(STAMP)
+
+.env: | $(STAMP)
+	@$(PY) scripts/make_env.py
+
+setup: venv .env db
+
+db: $(STAMP) .env
+	@$(PY) -m bot.billing.seed
+
+train: venv
+	@$(RASA) train $(RASA_ARGS) --data data --out models
+	@ls -1t models/*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f   # keep the 3 newest models
+
+run: setup train
+	@$(PY) scripts/stack.py run
+
+shell: setup train
+	@$(PY) scripts/stack.py exec -- $(RASA) shell --endpoints endpoints.yml --model models
+
+validate: venv
+	$(RASA) data validate $(RASA_ARGS) --data data --fail-on-warnings
+
+test-py: venv .env
+	$(PY) -m pytest
+
+# Test stories list every event (slots included), so Rasa evaluates the dialogue policies only;
+# the real actions and database are exercised by pytest through the running servers.
+test-stories: venv train
+	$(RASA) test core --stories tests --model models --fail-on-prediction-errors --out results/stories
+
+test: setup train validate test-py test-stories
+	@echo "make test: all checks passed"
+
+lock: venv
+	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.txt
+
+clean:
+	rm -rf models/*.tar.gz results

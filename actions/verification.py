@@ -1,0 +1,111 @@
+"""Verify the customer before any account detail: account or invoice number plus email or postal code."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.billing import lookup
+from bot.dialogue.identifiers import credentials_from_entities
+from bot.dialogue.replies import first_name
+
+FORM = "verify_form"
+IDENTIFIER = "verify_identifier"
+FACTOR = "verify_factor"
+# What a verified form leaves in the factor slot: the email or postal code itself is not kept.
+CHECKED = "checked"
+# After this many mismatches the form stops asking (the escalation rule takes over from there).
+MAX_FAILURES = 3
+# Intents that are a digression, not an answer: the form rejects them so rules can respond.
+DIGRESSIONS = {"greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "complain", "request_human"}
+
+
+class ActionAskVerifyIdentifier(Action):
+    def name(self) -> Text:
+        return "action_ask_verify_identifier"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(
+            text="To look at your account I first need to confirm it's you. "
+            "What's your account number (like ACC-1001) or the invoice number (like INV-0142)?"
+        )
+        return []
+
+
+class ActionAskVerifyFactor(Action):
+    def name(self) -> Text:
+        return "action_ask_verify_factor"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(
+            text="Thanks. And the email address or the postal code on the account?"
+        )
+        return []
+
+
+class ValidateVerifyForm(Action):
+    """Extracts the identifier and the second factor from each answer and checks them together."""
+
+    def name(self) -> Text:
+        return "validate_verify_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        message = tracker.latest_message or {}
+        if (message.get("intent") or {}).get("name") in DIGRESSIONS:
+            return []  # nothing extracted: Rasa rejects the form step and a rule answers
+
+        offered = credentials_from_entities(message.get("entities") or [])
+        identifier = offered.identifier or tracker.get_slot(IDENTIFIER)
+        factor = offered.factor or tracker.get_slot(FACTOR)
+        requested = tracker.get_slot("requested_slot")
+
+        if offered.empty:
+            dispatcher.utter_message(text=_not_found_hint(requested))
+            return [SlotSet(requested or IDENTIFIER, None)]
+        if not (identifier and factor):
+            return [SlotSet(IDENTIFIER, identifier), SlotSet(FACTOR, factor)]
+
+        customer = lookup.verify(identifier, factor)
+        if customer is not None:
+            dispatcher.utter_message(text=f"Thank you, {first_name(customer.name)} — you're verified.")
+            return [
+                SlotSet(IDENTIFIER, identifier),
+                SlotSet(FACTOR, CHECKED),
+                SlotSet("verified", True),
+                SlotSet("account_number", customer.account_number),
+                SlotSet("customer_name", customer.name),
+            ]
+        return _mismatch(dispatcher, tracker)
+
+
+def _not_found_hint(requested: Optional[Text]) -> Text:
+    if requested == FACTOR:
+        return "I couldn't spot an email address or a 5-digit postal code in that — could you type it again?"
+    return (
+        "I couldn't spot an account number (ACC-1234) or an invoice number (INV-0142) in that — "
+        "could you check it and type it again?"
+    )
+
+
+def _mismatch(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    failures = int(tracker.get_slot("verification_failures") or 0) + 1
+    events: List[EventType] = [SlotSet("verification_failures", float(failures))]
+    if failures >= MAX_FAILURES:
+        dispatcher.utter_message(
+            text="I'm sorry — those details still don't match our records, so I can't open the account here."
+        )
+        # Both slots filled ends the form; `verified` stays false.
+        return events + [SlotSet(IDENTIFIER, "unverified"), SlotSet(FACTOR, "unverified")]
+    dispatcher.utter_message(
+        text="Sorry, those details don't match what we have on file. Let's try once more — "
+        "please check the account or invoice number."
+    )
+    return events + [SlotSet(IDENTIFIER, None), SlotSet(FACTOR, None)]

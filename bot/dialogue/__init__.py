@@ -1,0 +1,1 @@
+"""Conversation logic that is independent of Rasa: identifiers in messages, reply wording."""
