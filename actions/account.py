@@ -25,7 +25,7 @@ class ActionAccountSummary(Action):
                 "You can reach a billing specialist at 1-800-555-0142 (Mon–Fri, 8am–8pm)."
             )
             return []
-        balance = lookup.balance(account)
+        balance = lookup.get_balance(account)
         dispatcher.utter_message(text=balance_summary(tracker.get_slot("customer_name") or "", balance))
         dispatcher.utter_message(text="Is there anything else about your bill I can help with?")
         return []

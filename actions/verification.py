@@ -68,6 +68,8 @@ class ValidateVerifyForm(Action):
         requested = tracker.get_slot("requested_slot")
 
         if offered.empty:
+            if requested is None:
+                return []  # the message that started the form; the form asks next
             dispatcher.utter_message(text=_not_found_hint(requested))
             return [SlotSet(requested or IDENTIFIER, None)]
         if not (identifier and factor):

@@ -58,7 +58,7 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
 def _stop(procs: List[subprocess.Popen]) -> None:
     for proc in procs:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+            proc.terminate()  # SIGTERM: also works when SIGINT is ignored (started in the background)
     deadline = time.monotonic() + 10
     for proc in procs:
         try:
@@ -117,6 +117,7 @@ def run(model: Optional[str]) -> int:
         raise SystemExit("RASA_API_TOKEN is not set: run `make .env` (or `make run`) first")
     procs: List[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         procs.append(start_action_server(env))
         procs.append(start_rasa_server(env, model))

@@ -60,7 +60,7 @@ class Stack:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(2)
+            self.proc.terminate()
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
