@@ -1,0 +1,99 @@
+"""The interaction log: every customer, bot and agent message of record.
+
+Messages are logged as they happen with ``conversation_id``/``sender_id``; once the customer is
+verified, :func:`link_conversation` ties the conversation's earlier rows to the customer, and
+later rows pass ``account_number`` directly.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, List, Mapping, Optional
+
+from sqlalchemy import select, update
+
+from bot.billing.dates import utcnow
+from bot.billing.db import read_scope, unit_of_work
+from bot.billing.dto import InteractionDTO
+from bot.billing.errors import InvalidRequest, NotFound
+from bot.billing.identifiers import normalise_account_number
+from bot.billing.kinds import ActorKind
+from bot.billing.models import Customer, Interaction
+
+
+def _customer_id(session: Any, account_number: Optional[str]) -> Optional[int]:
+    if not account_number:
+        return None
+    account = normalise_account_number(account_number)
+    customer_id = session.execute(select(Customer.id).where(Customer.account_number == account)).scalar() \
+        if account else None
+    if customer_id is None:
+        raise NotFound(f"There is no account {account_number!r}.")
+    return customer_id
+
+
+def log_interaction(
+    *,
+    conversation_id: str,
+    actor: str,
+    text: str,
+    sender_id: Optional[str] = None,
+    channel: str = "rest",
+    actor_id: Optional[str] = None,
+    account_number: Optional[str] = None,
+    details: Optional[Mapping[str, Any]] = None,
+    created_at: Optional[datetime] = None,
+    database_url: Optional[str] = None,
+) -> int:
+    """Append one message to the log and return its id.
+
+    ``actor`` is ``customer``, ``bot`` or ``agent``; ``sender_id`` defaults to the conversation id;
+    ``account_number`` ties the row to the customer when known.
+    """
+    if actor not in {a.value for a in ActorKind}:
+        raise InvalidRequest(f"Unknown actor {actor!r}: use customer, bot or agent.")
+    if not conversation_id:
+        raise InvalidRequest("A conversation id is required.")
+    with unit_of_work(database_url) as session:
+        row = Interaction(conversation_id=conversation_id, sender_id=sender_id or conversation_id, channel=channel,
+                          actor=actor, actor_id=actor_id, text=text, customer_id=_customer_id(session, account_number),
+                          details=dict(details) if details else None, created_at=created_at or utcnow())
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def link_conversation(conversation_id: str, account_number: str, *, database_url: Optional[str] = None) -> int:
+    """Tie the conversation's rows that have no customer yet to ``account_number``; return how many."""
+    with unit_of_work(database_url) as session:
+        customer_id = _customer_id(session, account_number)
+        result = session.execute(update(Interaction).where(
+            Interaction.conversation_id == conversation_id, Interaction.customer_id.is_(None)
+        ).values(customer_id=customer_id).execution_options(synchronize_session=False))
+        return result.rowcount
+
+
+def _dtos(session: Any, rows: List[Interaction]) -> List[InteractionDTO]:
+    ids = {r.customer_id for r in rows if r.customer_id}
+    accounts = dict(session.execute(select(Customer.id, Customer.account_number).where(Customer.id.in_(ids))).all()) \
+        if ids else {}
+    return [InteractionDTO(r.id, r.conversation_id, r.sender_id, r.channel, r.actor, r.actor_id, r.text,
+                           accounts.get(r.customer_id), r.created_at) for r in rows]
+
+
+def conversation_log(conversation_id: str, *, database_url: Optional[str] = None) -> List[InteractionDTO]:
+    """The conversation's messages in order."""
+    with read_scope(database_url) as session:
+        rows = session.execute(select(Interaction).where(Interaction.conversation_id == conversation_id)
+                               .order_by(Interaction.created_at, Interaction.id)).scalars().all()
+        return _dtos(session, rows)
+
+
+def customer_interactions(account_number: str, *, limit: int = 200,
+                          database_url: Optional[str] = None) -> List[InteractionDTO]:
+    """The customer's logged messages across conversations, newest first."""
+    with read_scope(database_url) as session:
+        customer_id = _customer_id(session, account_number)
+        rows = session.execute(select(Interaction).where(Interaction.customer_id == customer_id)
+                               .order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(limit)
+                               ).scalars().all()
+        return _dtos(session, rows)
