@@ -14,13 +14,15 @@ STAMP  := $(VENV)/.installed-stamp
 DOMAIN := bot/domain
 RASA_ARGS := --domain $(DOMAIN) --config config.yml
 
-.PHONY: help setup venv db train run shell test test-py test-stories validate lock clean
+.PHONY: help setup venv db train run shell test test-py test-stories validate eval-nlu bench-billing lock clean
 
 help:
 	@echo "make run      set up (venv, .env, database, model) and start the assistant"
 	@echo "make test     set up, validate data, run pytest and the end-to-end test stories"
 	@echo "make train    train the model if data or config changed"
 	@echo "make shell    chat in the terminal (action server is started too)"
+	@echo "make eval-nlu intent and sentiment measurements -> results/nlu, results/sentiment"
+	@echo "make bench-billing  seed 100k customers and time the billing lookups"
 
 PY310_MISSING := Python 3.10 is required (Rasa 3.6 runs on 3.8-3.10): install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv'
 
@@ -62,6 +64,14 @@ test-stories: venv train
 
 test: setup train validate test-py test-stories
 	@echo "make test: all checks passed"
+
+# Measurements (not part of `make test`): print figures and write JSON/plots under results/.
+eval-nlu: venv
+	$(PY) scripts/eval_nlu.py --out results/nlu
+	$(PY) scripts/eval_sentiment.py --out results/sentiment
+
+bench-billing: venv
+	$(PY) scripts/bench_billing.py --json results/bench_billing.json
 
 lock: venv
 	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.txt

@@ -70,3 +70,20 @@ def test_wrong_postal_code_is_not_accepted(stack: Stack) -> None:
     slots = stack.tracker(me)["slots"]
     assert slots["verified"] is False
     assert slots["verification_failures"] == 1
+
+
+def test_sentiment_reaches_the_tracker_and_the_reply(stack: Stack) -> None:
+    calm, upset = sender(), sender()
+    calm_reply = stack.texts(calm, "hi, I was charged twice on my bill")
+    upset_reply = stack.texts(upset, "YOU CHARGED ME TWICE!!! this is ridiculous")
+    assert calm_reply[0] == "I can help you with that."
+    assert upset_reply[0].startswith("I'm") and "sorry" in upset_reply[0]  # acknowledgement before any question
+    assert upset_reply[0].endswith("I can help you with that.")
+    assert "account number" in upset_reply[-1]
+    latest = stack.tracker(upset)["latest_message"]
+    assert latest["sentiment"]["label"] == "negative"
+    assert latest["sentiment"]["tone"] in ("frustrated", "angry")
+    assert -1.0 <= latest["sentiment"]["score"] < 0
+    slots = stack.tracker(upset)["slots"]
+    assert slots["tone"] == latest["sentiment"]["tone"]
+    assert stack.tracker(calm)["slots"]["tone"] == "calm"

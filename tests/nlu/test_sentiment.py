@@ -1,0 +1,323 @@
+"""Tests of the sentiment component (bot.nlu.sentiment).
+
+The behaviour tests share one model trained on the full shipped corpus (about
+30-45 s once; cached in pytest's cache dir keyed by the corpus + code
+fingerprint, so reruns are instant). Set ``SENTIMENT_TEST_SUBSET=N`` to train
+the shared model on only N GoEmotions rows instead. The phrases below are
+deliberately *not* part of ``data/sentiment/billing_messages.tsv``.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.nlu.sentiment import text as tx
+from bot.nlu.sentiment.corpus import default_corpus_dir, read_billing
+from bot.nlu.sentiment.model import SentimentModel
+from bot.nlu.sentiment.trajectory import sentiment_trajectory
+from bot.nlu.sentiment.types import LABELS, SENTIMENT_KEY, TONES
+
+CALM_QUESTIONS = [
+    "hi, I have a question about my bill",
+    "Hello, could you tell me when my next invoice will be issued?",
+    "Can you explain the 4.99 service fee on my statement?",
+    "hey, is it possible to move my payment date to the 1st?",
+]
+UPSET_MESSAGES = [
+    "YOU CHARGED ME TWICE!!! this is ridiculous",
+    "u charged me 2x wtf",
+    "I want my money back NOW!!!",
+    "why the hell did you charge me again",
+]
+THANKS = ["thanks, that fixed it", "Thank you so much for the quick help!"]
+
+
+# --------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def model(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> SentimentModel:
+    from bot.nlu.sentiment.component import SentimentAnalyzer
+    from bot.nlu.sentiment.training import train_model
+
+    subset = os.environ.get("SENTIMENT_TEST_SUBSET")
+    key = SentimentAnalyzer.fingerprint_addon({})[:16] + (f"-{subset}" if subset else "")
+    cache = getattr(request.config, "cache", None)  # None with -p no:cacheprovider
+    base = cache.mkdir("sentiment_model") if cache else tmp_path_factory.mktemp("model")
+    cache_dir = Path(base) / key
+    try:
+        return SentimentModel.load(cache_dir)
+    except (OSError, ValueError):
+        pass
+    trained = train_model(max_train_examples=int(subset) if subset else None)
+    trained.save(cache_dir)
+    return trained
+
+
+# ------------------------------------------------------------- behaviour tests
+@pytest.mark.parametrize("text", CALM_QUESTIONS)
+def test_calm_questions_read_calm_and_neutral(model: SentimentModel, text: str) -> None:
+    result = model.predict(text)
+    assert result["tone"] == "calm", result
+    assert result["label"] == "neutral", result
+
+
+@pytest.mark.parametrize("text", UPSET_MESSAGES)
+def test_upset_messages_read_negative_and_not_calm(model: SentimentModel, text: str) -> None:
+    result = model.predict(text)
+    assert result["label"] == "negative", result
+    assert result["tone"] in ("frustrated", "angry"), result
+    assert result["score"] < -0.3, result
+
+
+@pytest.mark.parametrize("text", THANKS)
+def test_thanks_reads_positive(model: SentimentModel, text: str) -> None:
+    result = model.predict(text)
+    assert result["label"] == "positive", result
+    assert result["tone"] == "calm", result
+    assert result["score"] > 0.3, result
+
+
+def test_shouting_is_more_upset_than_the_same_words_in_lower_case(model: SentimentModel) -> None:
+    quiet = model.head_probabilities("you charged me twice. this is ridiculous")
+    loud = model.head_probabilities("YOU CHARGED ME TWICE!!! THIS IS RIDICULOUS")
+    assert loud[2] > quiet[2]  # anger/annoyance head
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "😡😡😡",
+        "????!!!!",
+        "ok",
+        "Hola, tengo una pregunta sobre mi factura",
+        "a" * 5000,
+        "why " * 400,
+        "\t\n",
+    ],
+)
+def test_output_schema_and_score_range(model: SentimentModel, text: str) -> None:
+    result = model.predict(text)
+    assert set(result) == {"label", "score", "tone"}
+    assert result["label"] in LABELS
+    assert result["tone"] in TONES
+    assert isinstance(result["score"], float)
+    assert -1.0 <= result["score"] <= 1.0
+    assert not math.isnan(result["score"])
+
+
+def test_score_sign_agrees_with_label(model: SentimentModel) -> None:
+    texts = CALM_QUESTIONS + UPSET_MESSAGES + THANKS + [
+        "are you kidding me",
+        "great, another wrong bill, just what I needed",
+        "not bad actually",
+    ]
+    for result in model.predict_many(texts):
+        if result["label"] == "negative":
+            assert result["score"] < 0, result
+        if result["label"] == "positive":
+            assert result["score"] > 0, result
+
+
+def test_fast_path_matches_sklearn_tfidf(model: SentimentModel) -> None:
+    """The dict-lookup inference reproduces scikit-learn's TF-IDF exactly."""
+    from functools import partial
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = UPSET_MESSAGES + CALM_QUESTIONS + ["sooo annoyed!!! 😡 @user http://x.y"]
+    for block, analyzer in (
+        (model.word, partial(tx.word_ngrams, ngram_range=model.word_ngram_range)),
+        (model.char, partial(tx.char_ngrams, ngram_range=model.char_ngram_range)),
+    ):
+        vec = TfidfVectorizer(analyzer=analyzer, vocabulary=block.vocabulary, sublinear_tf=True)
+        vec.idf_ = block.idf
+        reference = vec.transform([tx.normalise(t) for t in texts]).toarray()
+        for row, text in zip(reference, texts):
+            idx, values = block.transform(analyzer(tx.normalise(text)))
+            fast = np.zeros_like(row)
+            fast[idx] = values
+            np.testing.assert_allclose(fast, row, atol=1e-9)
+
+
+def test_save_load_round_trip(model: SentimentModel, tmp_path: Path) -> None:
+    model.save(tmp_path)
+    loaded = SentimentModel.load(tmp_path)
+    texts = CALM_QUESTIONS + UPSET_MESSAGES + THANKS
+    np.testing.assert_allclose(
+        loaded.probabilities_many(texts), model.probabilities_many(texts), atol=1e-5
+    )
+    assert loaded.thresholds == model.thresholds
+
+
+# ------------------------------------------------------------------ unit tests
+def test_dense_features_see_caps_exclamations_and_swearing() -> None:
+    names = tx.DENSE_FEATURES
+    raw = "YOU CHARGED ME TWICE!!! wtf"
+    values = dict(zip(names, tx.dense_features(raw, tx.normalise(raw), {})))
+    assert values["shouting"] == 1.0
+    assert values["exclamation_run"] > 0
+    assert values["profanity"] > 0
+    calm = "Could you check the VAT on my PDF invoice?"
+    values = dict(zip(names, tx.dense_features(calm, tx.normalise(calm), {})))
+    assert values["shouting"] == 0.0 and values["caps_words"] == 0.0
+
+
+def test_billing_corpus_is_well_formed_and_excludes_test_phrases() -> None:
+    rows = list(read_billing(default_corpus_dir() / "billing_messages.tsv"))
+    assert len(rows) >= 300
+    texts = [t for t, _, _ in rows]
+    assert len(texts) == len(set(texts))
+    for phrase in CALM_QUESTIONS + UPSET_MESSAGES + THANKS:
+        assert phrase not in texts
+    assert {label for _, label, _ in rows} == set(LABELS)
+    assert {tone for _, _, tone in rows} == set(TONES)
+
+
+def test_trajectory_from_parse_data() -> None:
+    parse_datas = [
+        {"text": "hi", "sentiment": {"label": "neutral", "score": 0.1, "tone": "calm"}},
+        {"text": "/affirm"},  # no sentiment key: skipped
+        {"text": "still wrong", "sentiment": {"label": "negative", "score": -0.5, "tone": "frustrated"}},
+        {"text": "WTF", "sentiment": {"label": "negative", "score": -0.9, "tone": "angry"}},
+        None,
+    ]
+    trajectory = sentiment_trajectory(parse_datas)
+    assert [p.score for p in trajectory.points] == [0.1, -0.5, -0.9]
+    assert trajectory.negative_streak == 2
+    assert trajectory.peak_tone == "angry"
+    assert trajectory.escalating
+    assert trajectory.trend < 0
+    assert trajectory.latest is not None and trajectory.latest.text == "WTF"
+    assert sentiment_trajectory([]).as_dict()["escalating"] is False
+
+
+# -------------------------------------------------------------- Rasa component
+SMALL = {"max_goemotions_examples": 3000}
+
+
+def _rasa_objects(tmp_path: Path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    (tmp_path / "storage").mkdir()
+    storage = LocalModelStorage(tmp_path / "storage")
+    return storage, Resource("train_SentimentAnalyzer3"), ExecutionContext(GraphSchema({}), "test")
+
+
+def test_component_train_persist_load_process(tmp_path: Path) -> None:
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.sentiment import SentimentAnalyzer
+
+    storage, resource, context = _rasa_objects(tmp_path)
+    config = {**SentimentAnalyzer.get_default_config(), **SMALL}
+    component = SentimentAnalyzer.create(config, storage, resource, context)
+    assert component.train(TrainingData()) == resource
+
+    loaded = SentimentAnalyzer.load(config, storage, resource, context)
+    messages = [Message(data={TEXT: t}) for t in ["u charged me 2x wtf", "thanks, that fixed it"]]
+    messages.append(Message(data={TEXT: "/greet"}))
+    loaded.process(messages)
+    for message in messages:
+        sentiment = message.get(SENTIMENT_KEY)
+        assert set(sentiment) == {"label", "score", "tone"}
+        # only output properties reach parse_data (MessageProcessor uses
+        # as_dict(only_output_properties=True))
+        assert SENTIMENT_KEY in message.as_dict(only_output_properties=True)
+    assert messages[0].get(SENTIMENT_KEY)["label"] == "negative"
+    assert messages[1].get(SENTIMENT_KEY)["label"] == "positive"
+    assert messages[2].get(SENTIMENT_KEY) == {"label": "neutral", "score": 0.0, "tone": "calm"}
+
+
+def test_component_load_without_model_degrades_to_neutral(tmp_path: Path) -> None:
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.sentiment import SentimentAnalyzer
+
+    storage, resource, context = _rasa_objects(tmp_path)
+    loaded = SentimentAnalyzer.load(SentimentAnalyzer.get_default_config(), storage, resource, context)
+    [message] = loaded.process([Message(data={TEXT: "hello"})])
+    assert message.get(SENTIMENT_KEY)["label"] == "neutral"
+
+
+def test_fingerprint_changes_with_corpus(tmp_path: Path) -> None:
+    import shutil
+
+    from bot.nlu.sentiment import SentimentAnalyzer
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(default_corpus_dir(), corpus, ignore=shutil.ignore_patterns("goemotions_train.tsv"))
+    before = SentimentAnalyzer.fingerprint_addon({"corpus_dir": str(corpus)})
+    with open(corpus / "billing_messages.tsv", "a", encoding="utf-8") as handle:
+        handle.write("new message\tneutral\tcalm\n")
+    assert SentimentAnalyzer.fingerprint_addon({"corpus_dir": str(corpus)}) != before
+
+
+def test_recipe_places_component_in_nlu_predict_graph() -> None:
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+    from rasa.shared.data import TrainingType
+
+    config = {
+        "recipe": "default.v1",
+        "language": "en",
+        "pipeline": [
+            {"name": "WhitespaceTokenizer"},
+            {"name": "CountVectorsFeaturizer"},
+            {"name": "LogisticRegressionClassifier"},
+            {"name": "bot.nlu.sentiment.SentimentAnalyzer"},
+        ],
+    }
+    graph = DefaultV1Recipe().graph_config_for_recipe(config, {}, TrainingType.NLU)
+    train_nodes = graph.train_schema.nodes
+    predict_nodes = graph.predict_schema.nodes
+    name = "bot.nlu.sentiment.SentimentAnalyzer3"
+    assert train_nodes[f"train_{name}"].fn == "train"
+    assert f"run_{name}" not in train_nodes  # never re-processes NLU training data
+    assert predict_nodes[f"run_{name}"].fn == "process"
+    assert graph.nlu_target == "run_RegexMessageHandler"
+    assert predict_nodes["run_RegexMessageHandler"].needs["messages"] == f"run_{name}"
+
+
+def test_parse_message_through_trained_rasa_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rasa train nlu` + Agent.parse_message (what /model/parse and trackers use)."""
+    from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
+
+    monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(tmp_path / "cache"))
+
+    (tmp_path / "config.yml").write_text(
+        "recipe: default.v1\nlanguage: en\nassistant_id: sentiment-test\npipeline:\n"
+        "  - name: WhitespaceTokenizer\n  - name: CountVectorsFeaturizer\n"
+        "  - name: LogisticRegressionClassifier\n"
+        "  - name: bot.nlu.sentiment.SentimentAnalyzer\n"
+        "    max_goemotions_examples: 3000\n"
+    )
+    (tmp_path / "nlu.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: ask_bill\n  examples: |\n'
+        "    - I have a question about my bill\n    - what is this charge\n"
+        "- intent: complain\n  examples: |\n    - you charged me twice\n    - refund me now\n"
+    )
+    model_path = train_nlu(
+        str(tmp_path / "config.yml"), str(tmp_path / "nlu.yml"), str(tmp_path / "models")
+    )
+    agent = Agent.load(model_path)
+    parsed = asyncio.run(agent.parse_message("WHY DID YOU CHARGE ME TWICE?!"))
+    assert parsed[SENTIMENT_KEY]["label"] == "negative"
+    assert parsed[SENTIMENT_KEY]["tone"] in ("frustrated", "angry")
+    parsed = asyncio.run(agent.parse_message("hi, I have a question about my bill"))
+    assert parsed[SENTIMENT_KEY]["tone"] == "calm"
+
