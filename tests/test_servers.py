@@ -74,7 +74,7 @@ def test_wrong_postal_code_is_not_accepted(stack: Stack) -> None:
 
 def test_sentiment_reaches_the_tracker_and_the_reply(stack: Stack) -> None:
     calm, upset = sender(), sender()
-    calm_reply = stack.texts(calm, "hi, I was charged twice on my bill")
+    calm_reply = stack.texts(calm, "could you explain my invoice please?")
     upset_reply = stack.texts(upset, "YOU CHARGED ME TWICE!!! this is ridiculous")
     assert calm_reply[0] == "I can help you with that."
     assert upset_reply[0].startswith("I'm") and "sorry" in upset_reply[0]  # acknowledgement before any question
