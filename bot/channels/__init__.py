@@ -1,0 +1,1 @@
+"""Rasa input/output channels of the assistant (Twilio SMS: ``bot.channels.twilio_sms``)."""

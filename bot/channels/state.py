@@ -1,0 +1,146 @@
+"""Channel state that must survive a restart: SMS opt-outs, processed webhook ids, last buttons.
+
+A tiny SQLAlchemy Core schema in its own SQLite file (env ``CHANNEL_STATE_DB``, default
+``var/channels.db``), independent of the billing database. Every public method is one unit of
+work: one connection, one transaction (``engine.begin()``), nothing kept open between calls.
+Statements are single-row primary-key reads/writes, quick enough to run on the event loop.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, event, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+DEFAULT_STATE_DB = "var/channels.db"
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+PROCESSED_RETENTION = timedelta(days=7)  # Twilio retries a webhook within minutes, not days
+BUTTONS_TTL = timedelta(hours=24)  # a bare "2" a day later no longer picks a stale option
+
+metadata = MetaData()
+
+opt_outs = Table(
+    "sms_opt_outs",
+    metadata,
+    Column("phone", String(32), primary_key=True),
+    Column("keyword", String(16), nullable=False),
+    Column("opted_out_at", DateTime(timezone=True), nullable=False),
+)
+
+processed_messages = Table(
+    "sms_processed_messages",
+    metadata,
+    Column("message_sid", String(64), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+last_buttons = Table(
+    "sms_last_buttons",
+    metadata,
+    Column("phone", String(32), primary_key=True),
+    Column("buttons", Text, nullable=False),  # JSON list of {"title", "payload"}
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+)
+
+_engines: Dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands DateTime back naive; everything stored here is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def resolve_state_db(path: Optional[str] = None) -> str:
+    """The SQLite file for channel state: ``path``, else ``$CHANNEL_STATE_DB``, else the default."""
+    return path or os.environ.get("CHANNEL_STATE_DB") or DEFAULT_STATE_DB
+
+
+def _engine_for(path: str) -> Engine:
+    key = str(Path(path).resolve())
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(f"sqlite:///{path}", future=True)
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
+            metadata.create_all(engine)
+            _engines[key] = engine
+        return engine
+
+
+class ChannelStateStore:
+    """Opt-outs, processed ``MessageSid``s and the last buttons sent, per phone number (E.164)."""
+
+    def __init__(self, path: Optional[str] = None) -> None:
+        self.path = resolve_state_db(path)
+        self.engine = _engine_for(self.path)
+        self.prune_processed()
+
+    # --- opt-out ---------------------------------------------------------------------------
+    def opt_out(self, phone: str, keyword: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(opt_outs).where(opt_outs.c.phone == phone))
+            conn.execute(insert(opt_outs).values(phone=phone, keyword=keyword[:16], opted_out_at=_utcnow()))
+            conn.execute(delete(last_buttons).where(last_buttons.c.phone == phone))
+
+    def opt_in(self, phone: str) -> bool:
+        """Removes an opt-out; ``True`` if the number was opted out."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(opt_outs).where(opt_outs.c.phone == phone)).rowcount > 0
+
+    def is_opted_out(self, phone: str) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(select(opt_outs.c.phone).where(opt_outs.c.phone == phone)).first() is not None
+
+    # --- webhook idempotency ------------------------------------------------------------------
+    def mark_processed(self, message_sid: str) -> bool:
+        """Records ``message_sid``; ``False`` if it was already recorded (a retried webhook)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(processed_messages).values(message_sid=message_sid, received_at=_utcnow()))
+        except IntegrityError:
+            return False
+        return True
+
+    def prune_processed(self, older_than: timedelta = PROCESSED_RETENTION) -> int:
+        with self.engine.begin() as conn:
+            cutoff = _utcnow() - older_than
+            return conn.execute(delete(processed_messages).where(processed_messages.c.received_at < cutoff)).rowcount
+
+    # --- buttons ------------------------------------------------------------------------------
+    def set_buttons(self, phone: str, buttons: List[Dict[str, str]]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(last_buttons).where(last_buttons.c.phone == phone))
+            if buttons:
+                conn.execute(insert(last_buttons).values(phone=phone, buttons=json.dumps(buttons), sent_at=_utcnow()))
+
+    def clear_buttons(self, phone: str) -> None:
+        self.set_buttons(phone, [])
+
+    def get_buttons(self, phone: str, ttl: timedelta = BUTTONS_TTL) -> List[Dict[str, str]]:
+        with self.engine.begin() as conn:
+            row: Optional[Tuple[str, datetime]] = conn.execute(
+                select(last_buttons.c.buttons, last_buttons.c.sent_at).where(last_buttons.c.phone == phone)
+            ).first()
+        if row is None or _aware(row[1]) < _utcnow() - ttl:
+            return []
+        return json.loads(row[0])
