@@ -1,16 +1,38 @@
-"""Shared fixtures: the running servers (one stack per test session)."""
+"""Shared fixtures: the running servers (one stack per test session) and the fake Twilio API."""
 from __future__ import annotations
 
 from typing import Iterator
 
 import pytest
 
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, FakeTwilioApi
 from tests.servers import Stack, start_stack
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Action server + Rasa server on free ports, with a freshly seeded billing database."""
-    running = start_stack(tmp_path_factory.mktemp("stack"))
+def twilio_api() -> Iterator[FakeTwilioApi]:
+    """A local stand-in for Twilio's REST API that records every SMS the assistant sends."""
+    with FakeTwilioApi() as api:
+        yield api
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, twilio_api: FakeTwilioApi) -> Iterator[Stack]:
+    """Action server + Rasa server on free ports, with a freshly seeded billing database.
+
+    The SMS channel is configured against the fake Twilio API.
+    """
+    workdir = tmp_path_factory.mktemp("stack")
+    running = start_stack(
+        workdir,
+        extra_env={
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_NUMBER": TWILIO_NUMBER,
+            "TWILIO_API_BASE_URL": twilio_api.url,
+            "TWILIO_PUBLIC_URL": "",
+            "CHANNEL_STATE_DB": str(workdir / "channels.db"),
+        },
+    )
     yield running
     running.stop()
