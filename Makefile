@@ -41,9 +41,9 @@ setup: venv .env db
 db: $(STAMP) .env
 	@$(PY) -m bot.billing.seed
 
+# Retrains only when config, domain, data or the custom NLU components changed (scripts/train.py).
 train: venv
-	@$(RASA) train $(RASA_ARGS) --data data --out models
-	@ls -1t models/*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f   # keep the 3 newest models
+	@$(PY) scripts/train.py
 
 run: setup train
 	@$(PY) scripts/stack.py run

@@ -74,3 +74,39 @@ def test_make_run_without_python310_says_what_to_install(tmp_path: Path) -> None
     out = (result.stdout + result.stderr).strip().splitlines()
     assert len(out) == 1 and "Python 3.10 is required" in out[0] and "pyenv install 3.10" in out[0]
     assert not (tmp_path / ".venv").exists()
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_training_is_skipped_only_while_inputs_and_model_are_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    train = load_script("train")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "models").mkdir()
+    (tmp_path / "config.yml").write_text("pipeline: []\n")
+    (tmp_path / "data" / "nlu.yml").write_text("nlu: []\n")
+    monkeypatch.setattr(train, "ROOT", tmp_path)
+    monkeypatch.setattr(train, "MODELS", tmp_path / "models")
+    monkeypatch.setattr(train, "STAMP", tmp_path / "models" / "fingerprint.json")
+    calls = []
+
+    def fake_rasa_train(cmd, cwd):
+        calls.append(cmd)
+        (tmp_path / "models" / f"model-{len(calls)}.tar.gz").write_text("model")
+        return 0
+
+    monkeypatch.setattr(train.subprocess, "call", fake_rasa_train)
+    assert train.main() == 0 and len(calls) == 1  # no model yet: trains
+    assert train.main() == 0 and len(calls) == 1  # nothing changed: reuses it
+    (tmp_path / "data" / "nlu.yml").write_text("nlu: [changed]\n")
+    assert train.main() == 0 and len(calls) == 2  # data changed: trains again
+    assert train.main() == 0 and len(calls) == 2
+    (tmp_path / "models" / "model-2.tar.gz").unlink()
+    assert train.main() == 0 and len(calls) == 3  # model removed: trains again
+    assert "train" in calls[0] and "--domain" in calls[0]
