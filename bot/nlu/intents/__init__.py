@@ -1,0 +1,3 @@
+from bot.nlu.intents.classifier import BillingIntentClassifier
+
+__all__ = ["BillingIntentClassifier"]
