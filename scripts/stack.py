@@ -36,6 +36,8 @@ def _env() -> dict:
     )
     env.setdefault("RASA_HOST", "127.0.0.1")
     env.setdefault("RASA_PORT", "5005")
+    env.setdefault("AGENT_HOST", "127.0.0.1")
+    env.setdefault("AGENT_PORT", "5057")
     env.setdefault("TRACKER_DB", "var/tracker.db")
     env.setdefault("LOG_LEVEL", "INFO")
     env["SANIC_HOST"] = env["ACTION_SERVER_HOST"]  # rasa-sdk reads its bind address from here
@@ -99,6 +101,13 @@ def start_rasa_server(env: dict, model: Optional[str]) -> subprocess.Popen:
     return proc
 
 
+def start_agent_server(env: dict) -> subprocess.Popen:
+    """The agent API (bot.agents.server): handoff queue, replies, hand back."""
+    proc = subprocess.Popen([str(BIN / "python"), "-m", "bot.agents.server"], cwd=ROOT, env=env)
+    _wait_http(f"http://{env['AGENT_HOST']}:{env['AGENT_PORT']}/health", proc, 60)
+    return proc
+
+
 def _banner(env: dict) -> None:
     base = f"http://{env['RASA_HOST']}:{env['RASA_PORT']}"
     print(
@@ -106,6 +115,8 @@ def _banner(env: dict) -> None:
         "  The billing assistant is running.\n"
         f"  REST:    curl -s {base}/webhooks/rest/webhook -d '{{\"sender\":\"me\",\"message\":\"hi\"}}'\n"
         f"  Tracker: curl -s \"{base}/conversations/me/tracker?token=$RASA_API_TOKEN\"   (token in .env)\n"
+        f"  Agents:  http://{env['AGENT_HOST']}:{env['AGENT_PORT']}/api  (demo agents alex, sam; password "
+        "AGENT_DEMO_PASSWORD in .env)\n"
         "  Shell:   make shell        Stop: Ctrl-C\n",
         flush=True,
     )
@@ -121,6 +132,7 @@ def run(model: Optional[str]) -> int:
     try:
         procs.append(start_action_server(env))
         procs.append(start_rasa_server(env, model))
+        procs.append(start_agent_server(env))
         _banner(env)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)

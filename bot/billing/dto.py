@@ -174,6 +174,8 @@ class HandoffDTO:
     created_at: datetime
     updated_at: datetime
     resolved_at: Optional[datetime]
+    claimed_at: Optional[datetime] = None
+    outcome: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, List, Mapping, Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.billing.dates import utcnow
@@ -15,7 +15,7 @@ from bot.billing.kinds import HandoffReason, HandoffStatus
 from bot.billing.models import Customer, Handoff
 from bot.billing.refs import new_reference
 
-_CLOSED = (HandoffStatus.RESOLVED.value, HandoffStatus.CANCELLED.value)
+_CLOSED = (HandoffStatus.RESOLVED.value, HandoffStatus.CANCELLED.value, HandoffStatus.HANDED_BACK.value)
 
 
 def _dto(session: Any, row: Handoff) -> HandoffDTO:
@@ -23,7 +23,7 @@ def _dto(session: Any, row: Handoff) -> HandoffDTO:
         if row.customer_id else None
     return HandoffDTO(row.id, row.reference, row.conversation_id, account, row.reason_code, row.status, row.summary,
                       dict(row.context or {}), row.assigned_agent, row.note, row.created_at, row.updated_at,
-                      row.resolved_at)
+                      row.resolved_at, row.claimed_at, row.outcome)
 
 
 def create_handoff(
@@ -95,10 +95,11 @@ def update_handoff(
     status: Optional[str] = None,
     assigned_agent: Optional[str] = None,
     note: Optional[str] = None,
+    outcome: Optional[str] = None,
     context_update: Optional[Mapping[str, Any]] = None,
     database_url: Optional[str] = None,
 ) -> HandoffDTO:
-    """Change status / assignee / note, or merge keys into the context."""
+    """Change status / assignee / note / outcome, or merge keys into the context."""
     if status is not None and status not in {s.value for s in HandoffStatus}:
         raise InvalidRequest(f"Unknown handoff status {status!r}.")
     with unit_of_work(database_url) as session:
@@ -114,8 +115,50 @@ def update_handoff(
             row.assigned_agent = assigned_agent
         if note is not None:
             row.note = note
+        if outcome is not None:
+            row.outcome = outcome
         if context_update:
             row.context = {**(row.context or {}), **dict(context_update)}
         row.updated_at = now
         session.flush()
         return _dto(session, row)
+
+
+def claim_handoff(reference: str, agent: str, *, database_url: Optional[str] = None) -> Optional[HandoffDTO]:
+    """Assign an open handoff to ``agent``; ``None`` if it is not open any more (someone else won).
+
+    One conditional UPDATE (status must still be ``open``): of two agents claiming at once exactly one
+    changes the row, on SQLite and PostgreSQL alike.
+    """
+    now = utcnow()
+    with unit_of_work(database_url) as session:
+        result = session.execute(
+            update(Handoff)
+            .where(Handoff.reference == reference, Handoff.status == HandoffStatus.OPEN.value)
+            .values(status=HandoffStatus.ASSIGNED.value, assigned_agent=agent, claimed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            if session.execute(select(Handoff.id).where(Handoff.reference == reference)).scalar() is None:
+                raise NotFound(f"There is no handoff {reference!r}.")
+            return None
+        row = session.execute(select(Handoff).where(Handoff.reference == reference)).scalar_one()
+        return _dto(session, row)
+
+
+def open_handoff_for(conversation_id: str, *, database_url: Optional[str] = None) -> Optional[HandoffDTO]:
+    """The conversation's handoff that an agent still has to finish (open or assigned), if any."""
+    with read_scope(database_url) as session:
+        row = session.execute(
+            select(Handoff).where(Handoff.conversation_id == conversation_id,
+                                  Handoff.status.in_((HandoffStatus.OPEN.value, HandoffStatus.ASSIGNED.value)))
+            .order_by(Handoff.created_at.desc(), Handoff.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        return _dto(session, row) if row else None
+
+
+def count_waiting(*, database_url: Optional[str] = None) -> int:
+    """How many handoffs wait for an agent (status open): the queue length customers are told about."""
+    with read_scope(database_url) as session:
+        return int(session.execute(select(func.count()).select_from(Handoff)
+                                   .where(Handoff.status == HandoffStatus.OPEN.value)).scalar_one())

@@ -83,8 +83,9 @@ class InstallmentStatus(str, Enum):
 
 class HandoffStatus(str, Enum):
     OPEN = "open"
-    ASSIGNED = "assigned"
+    ASSIGNED = "assigned"  # claimed by one agent
     RESOLVED = "resolved"
+    HANDED_BACK = "handed_back"  # the agent returned the conversation to the bot
     CANCELLED = "cancelled"
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, event, insert, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -46,6 +46,16 @@ last_buttons = Table(
     Column("phone", String(32), primary_key=True),
     Column("buttons", Text, nullable=False),  # JSON list of {"title", "payload"}
     Column("sent_at", DateTime(timezone=True), nullable=False),
+)
+# Messages for REST customers that were not an answer to their own request (an agent's reply):
+# returned with the customer's next webhook call or by polling /webhooks/rest/outbox.
+rest_outbox = Table(
+    "rest_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recipient", String(128), nullable=False, index=True),
+    Column("message", Text, nullable=False),  # JSON of the bot message
+    Column("queued_at", DateTime(timezone=True), nullable=False),
 )
 
 _engines: Dict[str, Engine] = {}
@@ -144,3 +154,18 @@ class ChannelStateStore:
         if row is None or _aware(row[1]) < _utcnow() - ttl:
             return []
         return json.loads(row[0])
+
+    # --- REST outbox --------------------------------------------------------------------------
+    def queue_rest_message(self, recipient: str, message: Dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(rest_outbox).values(recipient=recipient, message=json.dumps(message),
+                                                    queued_at=_utcnow()))
+
+    def take_rest_messages(self, recipient: str) -> List[Dict[str, Any]]:
+        """The recipient's queued messages, oldest first, removed in the same transaction."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(rest_outbox.c.id, rest_outbox.c.message)
+                                .where(rest_outbox.c.recipient == recipient).order_by(rest_outbox.c.id)).all()
+            if rows:
+                conn.execute(delete(rest_outbox).where(rest_outbox.c.id.in_([r[0] for r in rows])))
+        return [json.loads(r[1]) for r in rows]

@@ -14,7 +14,7 @@ from bot.billing.models import metadata
 EXPECTED_TABLES = {
     "customers", "plans", "plan_prices", "subscriptions", "invoices", "invoice_lines", "payments", "disputes",
     "corrections", "payment_plans", "payment_plan_installments", "payment_plan_invoices", "handoffs",
-    "interaction_log", "audit_log", "idempotency_keys", "seeded_errors", "billing_meta",
+    "interaction_log", "audit_log", "idempotency_keys", "seeded_errors", "billing_meta", "agents",
 }
 
 

@@ -10,6 +10,7 @@ from bot.billing.models.cases import (
 from bot.billing.models.customers import Customer, Plan, PlanPrice, Subscription
 from bot.billing.models.ledger import Invoice, InvoiceLine, Payment
 from bot.billing.models.records import (
+    AgentAccount,
     AuditEntry,
     BillingMeta,
     Handoff,
@@ -19,6 +20,7 @@ from bot.billing.models.records import (
 )
 
 __all__ = [
+    "AgentAccount",
     "AuditEntry",
     "Base",
     "BillingMeta",

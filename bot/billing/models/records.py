@@ -2,7 +2,7 @@
 seed ground truth and seed metadata."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text
 
 from bot.billing.dates import utcnow
 from bot.billing.models.base import Base
@@ -44,6 +44,8 @@ class Handoff(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
     resolved_at = Column(DateTime, nullable=True)
+    claimed_at = Column(DateTime, nullable=True)
+    outcome = Column(String(40), nullable=True)  # set when resolved or handed back
 
 
 class AuditEntry(Base):
@@ -99,3 +101,17 @@ class BillingMeta(Base):
 
     key = Column(String(50), primary_key=True)
     value = Column(String(200), nullable=False)
+
+
+class AgentAccount(Base):
+    """A human billing agent who works handoffs (password stored as an Argon2 hash only)."""
+
+    __tablename__ = "agents"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(60), nullable=False, unique=True)
+    display_name = Column(String(100), nullable=False)
+    password_hash = Column(String(200), nullable=False)
+    online = Column(Boolean, nullable=False, default=False)
+    last_seen_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)

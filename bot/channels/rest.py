@@ -1,0 +1,130 @@
+"""REST channel for integrations and curl, with an outbox for messages sent later (agent replies).
+
+``POST /webhooks/rest/webhook {"sender": "...", "message": "..."}`` answers like Rasa's own REST
+channel (a JSON list of bot messages), with three differences:
+
+- bad input gets a 400 with a reason (not a JSON object, missing/oversized sender or message)
+  instead of Rasa's 500; the client cannot choose the ``input_channel``;
+- messages that are not an answer to the request — an agent's reply while the conversation is with a
+  person — wait in an outbox and come first in the sender's next webhook response, or from
+  ``GET /webhooks/rest/outbox?sender=...`` (polling);
+- a replaced conversation's replies stay with their sender (the outbox is keyed by sender id).
+"""
+from __future__ import annotations
+
+import logging
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.state import ChannelStateStore
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 5_000
+MAX_SENDER_CHARS = 128
+
+
+class RestOutboxOutput(CollectingOutputChannel):
+    """Where Rasa sends bot messages for a REST customer outside a request: into the outbox."""
+
+    def __init__(self, store: ChannelStateStore) -> None:
+        super().__init__()
+        self.store = store
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    async def _persist_message(self, message: Dict[Text, Any]) -> None:
+        self.messages.append(message)
+        self.store.queue_rest_message(message["recipient_id"], message)
+
+
+class RestChannel(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls((credentials or {}).get("state_db"))
+
+    def __init__(self, state_db: Optional[str] = None) -> None:
+        self._state_db = state_db
+        self._store: Optional[ChannelStateStore] = None
+
+    @property
+    def store(self) -> ChannelStateStore:
+        if self._store is None:
+            self._store = ChannelStateStore(self._state_db)
+        return self._store
+
+    def get_output_channel(self) -> OutputChannel:
+        return RestOutboxOutput(self.store)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("rest_with_outbox", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/outbox", methods=["GET"])
+        async def outbox(request: Request) -> HTTPResponse:
+            sender = request.args.get("sender")
+            if not _valid_sender(sender):
+                return _bad(f"'sender' is required (1-{MAX_SENDER_CHARS} characters).")
+            return response.json(self.store.take_rest_messages(sender))
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            payload, problem = _payload(request)
+            if problem:
+                return _bad(problem)
+            sender, text = payload["sender"], payload["message"]
+            metadata = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else None
+            queued = self.store.take_rest_messages(sender)
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                                 metadata=metadata))
+            except CancelledError:
+                logger.error("REST message from %s timed out", sender)
+            except Exception:  # noqa: BLE001 - the customer gets what was collected, the log the trace
+                logger.exception("REST message from %s failed", sender)
+            return response.json(queued + collector.messages)
+
+        return hook
+
+
+def _valid_sender(sender: Any) -> bool:
+    return isinstance(sender, str) and 0 < len(sender.strip()) <= MAX_SENDER_CHARS
+
+
+def _bad(reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=400)
+
+
+def _payload(request: Request) -> tuple:
+    try:
+        payload = request.json
+    except Exception:  # noqa: BLE001 - sanic raises InvalidUsage for malformed JSON
+        return None, "The body must be JSON."
+    if not isinstance(payload, dict):
+        return None, 'The body must be a JSON object: {"sender": "...", "message": "..."}.'
+    if not _valid_sender(payload.get("sender")):
+        return None, f"'sender' is required (1-{MAX_SENDER_CHARS} characters)."
+    message = payload.get("message")
+    if not isinstance(message, str):
+        return None, "'message' must be a string."
+    if len(message) > MAX_MESSAGE_CHARS:
+        return None, f"'message' is longer than {MAX_MESSAGE_CHARS} characters."
+    return payload, None
+
+
+__all__: List[str] = ["RestChannel", "RestOutboxOutput"]
