@@ -1,4 +1,9 @@
-"""Verify the customer before any account detail: account or invoice number plus email or postal code."""
+"""Verify the customer before any account detail.
+
+On the website a signed login token (bot.channels.customer_token) verifies the customer; on SMS the
+phone number on file (only when the message really came through the Twilio channel); otherwise two
+factors in the chat: account or invoice number plus email or postal code.
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -8,6 +13,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.billing import lookup
+from bot.billing.dto import CustomerDTO
+from bot.channels import customer_token
+from bot.channels.twilio_sms import CHANNEL_NAME as SMS_CHANNEL
 from bot.dialogue.identifiers import credentials_from_entities
 from bot.dialogue.replies import first_name
 
@@ -59,6 +67,9 @@ class ValidateVerifyForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         message = tracker.latest_message or {}
+        trusted = trusted_customer(tracker)
+        if trusted is not None:
+            return _verified(dispatcher, trusted, how=trusted_how(tracker))
         if (message.get("intent") or {}).get("name") in DIGRESSIONS:
             return []  # nothing extracted: Rasa rejects the form step and a rule answers
 
@@ -77,15 +88,51 @@ class ValidateVerifyForm(Action):
 
         customer = lookup.verify(identifier, factor)
         if customer is not None:
-            dispatcher.utter_message(text=f"Thank you, {first_name(customer.name)} — you're verified.")
-            return [
-                SlotSet(IDENTIFIER, identifier),
-                SlotSet(FACTOR, CHECKED),
-                SlotSet("verified", True),
-                SlotSet("account_number", customer.account_number),
-                SlotSet("customer_name", customer.name),
-            ]
+            return _verified(dispatcher, customer)
         return _mismatch(dispatcher, tracker)
+
+
+def _latest_metadata(tracker: Tracker) -> Dict[Text, Any]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata")
+            return metadata if isinstance(metadata, dict) else {}
+    return {}
+
+
+def trusted_how(tracker: Tracker) -> Text:
+    return "sms" if tracker.get_latest_input_channel() == SMS_CHANNEL else "web"
+
+
+def trusted_customer(tracker: Tracker) -> Optional[CustomerDTO]:
+    """The customer a valid website login token names, or the one customer with the SMS sender's number."""
+    metadata = _latest_metadata(tracker)
+    account = customer_token.account_from(metadata.get(customer_token.METADATA_KEY))
+    if account:
+        return lookup.get_customer_by_account(account)
+    phone = metadata.get("phone")
+    if tracker.get_latest_input_channel() == SMS_CHANNEL and isinstance(phone, str):
+        matches = lookup.find_customers_by_phone(phone)
+        if len(matches) == 1:  # a number shared by two accounts proves neither
+            return matches[0]
+    return None
+
+
+def _verified(dispatcher: CollectingDispatcher, customer: CustomerDTO, how: Optional[Text] = None) -> List[EventType]:
+    if how == "web":
+        text = f"Thanks, {first_name(customer.name)} — you're signed in, so I can look at your account right away."
+    elif how == "sms":
+        text = f"Thanks, {first_name(customer.name)} — I recognise this number, so I can look at your account."
+    else:
+        text = f"Thank you, {first_name(customer.name)} — you're verified."
+    dispatcher.utter_message(text=text)
+    return [
+        SlotSet(IDENTIFIER, customer.account_number),
+        SlotSet(FACTOR, CHECKED),
+        SlotSet("verified", True),
+        SlotSet("account_number", customer.account_number),
+        SlotSet("customer_name", customer.name),
+    ]
 
 
 def _not_found_hint(requested: Optional[Text]) -> Text:

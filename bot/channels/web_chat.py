@@ -1,0 +1,103 @@
+"""Website chat channel: Rasa's socket.io protocol, with the customer's login token checked.
+
+Differences from Rasa's ``SocketIOInput`` (same events, so any socket.io widget works):
+
+- a visitor without a token may chat (and verifies in the chat); a connection that offers a token
+  that is forged or expired is refused;
+- the token is kept per socket on the server and added to every message's metadata under
+  ``customer_token`` — whatever metadata the browser sends is dropped, so a page script cannot
+  pretend to be someone;
+- messages are limited in size and a missing/blank session id is refused;
+- session persistence is on: the widget keeps its session id across page reloads, and bot messages
+  (including an agent's replies, sent later) go to every socket in that session's room.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot.channels import customer_token
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 5_000
+USER_EVENT, BOT_EVENT = "user_uttered", "bot_uttered"
+
+
+class WebChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(credentials.get("socketio_path", "/socket.io"), credentials.get("jwt_key"))
+
+    def __init__(self, socketio_path: Text = "/socket.io", jwt_key: Optional[Text] = None) -> None:
+        self.socketio_path = socketio_path
+        self.jwt_key = customer_token.secret(jwt_key)
+        self.sio: Optional[AsyncServer] = None
+        self._tokens: Dict[str, str] = {}  # socket id -> the customer's verified login token
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return SocketIOOutput(self.sio, BOT_EVENT) if self.sio is not None else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        hook = SocketBlueprint(sio, self.socketio_path, "web_chat_webhook", __name__)
+        self.sio = sio
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect")
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            token = auth.get("token") if isinstance(auth, dict) else None
+            if token:
+                if customer_token.account_from(token, key=self.jwt_key) is None:
+                    logger.warning("web chat: refused a connection with a forged or expired token")
+                    return False
+                self._tokens[sid] = token
+            return True
+
+        @sio.on("disconnect")
+        async def disconnect(sid: Text) -> None:
+            self._tokens.pop(sid, None)
+
+        @sio.on("session_request")
+        async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or not (8 <= len(session_id) <= 64):
+                session_id = uuid.uuid4().hex
+            await sio.enter_room(sid, session_id)  # a coroutine in python-socketio 5.x (Rasa forgets the await)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(USER_EVENT)
+        async def handle_message(sid: Text, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            session_id, text = data.get("session_id"), data.get("message")
+            if not isinstance(session_id, str) or not session_id or not isinstance(text, str):
+                await sio.emit("error_message", {"error": "send {session_id, message}"}, room=sid)
+                return
+            if len(text) > MAX_MESSAGE_CHARS:
+                await sio.emit(BOT_EVENT, {"text": f"That message is too long for me — please keep it under "
+                                                   f"{MAX_MESSAGE_CHARS} characters."}, room=sid)
+                return
+            token = self._tokens.get(sid)
+            metadata = {customer_token.METADATA_KEY: token} if token else {}
+            output = SocketIOOutput(sio, BOT_EVENT)
+            await on_new_message(UserMessage(text, output, session_id, input_channel=self.name(),
+                                             metadata=metadata))
+
+        return hook

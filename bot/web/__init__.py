@@ -1,0 +1,1 @@
+"""The demo website (Northwind Broadband — your bill) with the chat widget; served by the web server."""
