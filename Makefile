@@ -14,13 +14,14 @@ STAMP  := $(VENV)/.installed-stamp
 DOMAIN := bot/domain
 RASA_ARGS := --domain $(DOMAIN) --config config.yml
 
-.PHONY: help setup venv db train run shell test test-py test-stories validate eval-nlu bench-billing lock clean
+.PHONY: help setup venv web browser db agent train run shell test test-py test-stories validate eval-nlu bench-billing lock clean
 
 help:
 	@echo "make run      set up (venv, .env, database, model) and start the assistant"
 	@echo "make test     set up, validate data, run pytest and the end-to-end test stories"
 	@echo "make train    train the model if data or config changed"
 	@echo "make shell    chat in the terminal (action server is started too)"
+	@echo "make agent USERNAME=.. NAME=..  add a console agent"
 	@echo "make eval-nlu intent and sentiment measurements -> results/nlu, results/sentiment"
 	@echo "make bench-billing  seed 100k customers and time the billing lookups"
 
@@ -33,13 +34,34 @@ $(STAMP): requirements.txt scripts/bootstrap_venv.sh
 
 venv: $(STAMP)
 
-.env: | $(STAMP)
+.env: .env.example | $(STAMP)
 	@$(PY) scripts/make_env.py
 
-setup: venv .env db
+WEB_STAMP := web/node_modules/.installed-stamp
+
+# The chat widget's socket.io client, from the npm registry (pinned by web/package-lock.json).
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web: $(WEB_STAMP)
+
+# Debian's Chromium and ChromeDriver for the browser tests (headless).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (echo "==> installing chromium and chromium-driver (apt)"; \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null || \
+	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null))
+
+setup: venv .env web db
 
 db: $(STAMP) .env
 	@$(PY) -m bot.billing.seed
+	@$(PY) -m bot.agents.manage seed-demo
+
+# Add a console agent: make agent USERNAME=jdoe NAME="Jane Doe" (asks for the password).
+agent: $(STAMP) .env
+	@$(PY) -m bot.agents.manage add "$(USERNAME)" "$(NAME)"
 
 # Retrains only when config, domain, data or the custom NLU components changed (scripts/train.py).
 train: venv
@@ -62,7 +84,7 @@ test-py: venv .env
 test-stories: venv train
 	$(RASA) test core --stories tests --model models --fail-on-prediction-errors --out results/stories
 
-test: setup train validate test-py test-stories
+test: setup browser train validate test-py test-stories
 	@echo "make test: all checks passed"
 
 # Measurements (not part of `make test`): print figures and write JSON/plots under results/.

@@ -33,6 +33,8 @@ class Stack:
     env: Dict[str, str]
     proc: subprocess.Popen
     log_path: Path
+    agent_url: str = ""
+    agent_password: str = ""
     _counter: int = field(default=0)
 
     def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
@@ -67,12 +69,13 @@ class Stack:
                 self.proc.kill()
 
 
-def seed(database_url: str, customers: int = 20) -> None:
-    env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+def seed(database_url: str, customers: int = 20, agent_password: str = "") -> None:
+    env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT), AGENT_DEMO_PASSWORD=agent_password)
     subprocess.run(
         [PY, "-m", "bot.billing.seed", "--reset", "--customers", str(customers)],
         cwd=ROOT, env=env, check=True, capture_output=True,
     )
+    subprocess.run([PY, "-m", "bot.agents.manage", "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
 def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None) -> Stack:
@@ -80,8 +83,9 @@ def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None) -> St
     if not list((ROOT / "models").glob("*.tar.gz")):
         raise RuntimeError("no trained model in models/: run `make train` first")
     database_url = f"sqlite:///{workdir / 'billing.db'}"
-    seed(database_url)
-    rasa_port, action_port = free_port(), free_port()
+    agent_password = "agent-pw-" + os.urandom(8).hex()
+    seed(database_url, agent_password=agent_password)
+    rasa_port, action_port, agent_port = free_port(), free_port(), free_port()
     token = "test-token-" + os.urandom(6).hex()
     env = dict(
         os.environ,
@@ -95,6 +99,13 @@ def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None) -> St
         ACTION_SERVER_PORT=str(action_port),
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
         TRACKER_DB=str(workdir / "tracker.db"),
+        CHANNEL_STATE_DB=str(workdir / "channels.db"),
+        AGENT_HOST="127.0.0.1",
+        AGENT_PORT=str(agent_port),
+        AGENT_SESSION_SECRET="test-session-secret-" + os.urandom(12).hex(),
+        AGENT_SECURE_COOKIES="false",
+        WEB_JWT_SECRET="test-web-secret-" + os.urandom(12).hex(),
+        RASA_PUBLIC_URL=f"http://127.0.0.1:{rasa_port}",
         LOG_LEVEL="INFO",
     )
     env.update(extra_env or {})
@@ -118,4 +129,14 @@ def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None) -> St
     else:
         proc.kill()
         raise RuntimeError(f"stack did not come up:\n{log_path.read_text()[-4000:]}")
-    return Stack(base_url=base_url, token=token, database_url=database_url, env=env, proc=proc, log_path=log_path)
+    agent_url = f"http://127.0.0.1:{agent_port}"
+    while time.monotonic() < deadline:  # the agent API starts right after the Rasa server
+        try:
+            with urllib.request.urlopen(f"{agent_url}/health", timeout=2):
+                break
+        except (urllib.error.URLError, OSError):
+            if proc.poll() is not None:
+                raise RuntimeError(f"stack exited early:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.3)
+    return Stack(base_url=base_url, token=token, database_url=database_url, env=env, proc=proc, log_path=log_path,
+                 agent_url=agent_url, agent_password=agent_password)
