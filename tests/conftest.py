@@ -36,3 +36,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, twilio_api: FakeTwilioApi) -
     )
     yield running
     running.stop()
+
+
+@pytest.fixture
+def fresh_ledger(stack: Stack) -> Stack:
+    """The shared stack with its billing database re-seeded: the demo accounts as new (e.g. Maria's
+    double charge not yet refunded), whatever earlier tests did."""
+    stack.reseed()
+    return stack

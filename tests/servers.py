@@ -60,6 +60,10 @@ class Stack:
     def tracker(self, sender: str) -> Dict[str, Any]:
         return self.get(f"/conversations/{sender}/tracker", token=self.token)
 
+    def reseed(self) -> None:
+        """Recreate the billing database in place (demo data as new) for a test that needs it untouched."""
+        seed(self.database_url, agent_password=self.agent_password)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

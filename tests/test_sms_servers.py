@@ -76,3 +76,40 @@ def test_stop_means_nothing_more_is_sent(stack: Stack, twilio_api: FakeTwilioApi
     assert post_sms(stack, inbound_sms_params(me, "what do I owe?")) == 200
     time.sleep(3)
     assert len(twilio_api.bodies_to(me)) == before
+
+
+def wait_for_body(api: FakeTwilioApi, to: str, needle: str, start: int, timeout: float = 60.0) -> List[str]:
+    """The bodies sent to ``to`` after the first ``start`` ones, once one of them contains ``needle``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = api.bodies_to(to)[start:]
+        if any(needle in b for b in new):
+            time.sleep(0.5)
+            return api.bodies_to(to)[start:]
+        time.sleep(0.2)
+    raise AssertionError(f"no SMS containing {needle!r}; got {api.bodies_to(to)[start:]}")
+
+
+def test_maria_completes_her_dispute_over_sms(fresh_ledger: Stack, twilio_api: FakeTwilioApi) -> None:
+    from decimal import Decimal
+
+    from bot.billing import lookup
+
+    stack, maria = fresh_ledger, "+14155550101"  # her number on file: no other check needed
+    seen = len(twilio_api.bodies_to(maria))
+    assert post_sms(stack, inbound_sms_params(maria, "you charged me twice!!")) == 200
+    offers = " ".join(wait_for_body(twilio_api, maria, "Reply 1", seen))
+    assert "recognise this number" in offers and "INV-0142" in offers
+    assert "Reply 1" in offers and "refund" in offers.lower()
+    seen = len(twilio_api.bodies_to(maria))
+    sid = "SM" + "1" * 32
+    assert post_sms(stack, inbound_sms_params(maria, "1", message_sid=sid)) == 200
+    assert post_sms(stack, inbound_sms_params(maria, "1", message_sid=sid)) == 200  # Twilio's retry: ignored
+    confirm = " ".join(wait_for_body(twilio_api, maria, "To confirm", seen))
+    assert "$49.00" in confirm
+    seen = len(twilio_api.bodies_to(maria))
+    assert post_sms(stack, inbound_sms_params(maria, "yes")) == 200
+    done = " ".join(wait_for_body(twilio_api, maria, "REF-", seen))
+    refunds = [c for c in lookup.list_corrections("ACC-1001", database_url=stack.database_url) if c.kind == "refund"]
+    assert len(refunds) == 1 and refunds[0].amount == Decimal("49.00") and refunds[0].reference in done
+    assert stack.tracker(maria)["slots"]["verified"] is True

@@ -12,12 +12,13 @@ import argparse
 import logging
 import os
 from functools import wraps
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from dotenv import load_dotenv
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse, file, json, redirect
 
 from bot.agents import accounts, queue, sessions
 from bot.agents.rasa_api import RasaApi, RasaApiError
@@ -25,12 +26,16 @@ from bot.billing import handoffs as handoff_store
 from bot.billing.dates import utcnow
 from bot.billing.errors import BillingError, InvalidRequest, NotFound
 from bot.billing.interactions import log_interaction
+from bot.billing import lookup, operations
+from bot.billing.guards import Actor
 from bot.billing.kinds import HandoffStatus
 from bot.web.site import register_site
 
 logger = logging.getLogger(__name__)
 
+CONSOLE = Path(__file__).resolve().parents[2] / "web" / "console"
 MAX_TEXT = 2000
+CORRECTION_KINDS = ("refund", "credit_note", "fee_reversal")
 OUTCOMES = ("resolved_corrected", "resolved_explained", "resolved_payment_plan", "resolved_no_change",
             "customer_unreachable", "duplicate")
 Handler = Callable[..., Awaitable[HTTPResponse]]
@@ -135,6 +140,36 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
         return json({"status": "ok"})
 
     register_site(app)
+
+    # --- the console pages: sign-in is public, everything else needs a signed-in agent -----------
+    console_files = {"index.html": "text/html", "console.js": "application/javascript",
+                     "console.css": "text/css"}
+    public_files = {"login.html": "text/html", "login.js": "application/javascript", "login.css": "text/css"}
+
+    def signed_in(request: Request) -> bool:
+        claims = sessions.read(secret, request.cookies.get(sessions.COOKIE))
+        return claims is not None and accounts.get_agent(claims["sub"], **db) is not None
+
+    @app.get("/console")
+    async def console_page(request: Request) -> HTTPResponse:
+        if not signed_in(request):
+            return redirect("/console/login")
+        return await file(CONSOLE / "index.html", mime_type="text/html",
+                          headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+
+    @app.get("/console/login")
+    async def console_login(request: Request) -> HTTPResponse:
+        return await file(CONSOLE / "login.html", mime_type="text/html", headers={"X-Frame-Options": "DENY"})
+
+    @app.get("/console/<name>")
+    async def console_asset(request: Request, name: str) -> HTTPResponse:
+        if name in public_files:
+            return await file(CONSOLE / name, mime_type=public_files[name])
+        if name not in console_files:
+            return _error(404, "not found")
+        if not signed_in(request):
+            return _error(401, "Please sign in.")
+        return await file(CONSOLE / name, mime_type=console_files[name], headers={"Cache-Control": "no-store"})
 
     @app.post("/api/login")
     async def login(request: Request) -> HTTPResponse:
@@ -261,6 +296,41 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
         updated = handoff_store.update_handoff(reference, note=text, context_update={"notes": notes}, **db)
         return json(_handoff_json(updated))
 
+    @app.post("/api/handoffs/<reference>/corrections")
+    @agent_required
+    async def correct(request: Request, reference: str) -> HTTPResponse:
+        """A refund, credit note or fee reversal on the handoff customer's invoice, with the agent's authority."""
+        body = _body(request)
+        handoff = owned(reference, request)
+        kind, invoice = body.get("kind"), body.get("invoice_number")
+        if kind not in CORRECTION_KINDS:
+            raise InvalidRequest("kind is one of " + ", ".join(CORRECTION_KINDS) + ".")
+        key = _text(body, "idempotency_key")
+        reason = _text(body, "reason")
+        if not isinstance(invoice, str) or _invoice_owner(invoice, db) != handoff.account_number:
+            raise InvalidRequest("That invoice is not on this customer's account.")
+        actor = Actor.agent(request.ctx.agent.username)
+        args = dict(actor=actor, idempotency_key=f"agent:{actor.id}:{reference}:{key}", reason=reason,
+                    database_url=database_url)
+        amount = body.get("amount")
+        if kind != "fee_reversal" and not isinstance(amount, str):
+            raise InvalidRequest("amount is a string such as \"49.00\".")
+        if kind == "refund":
+            result = operations.refund(invoice, amount, **args)
+        elif kind == "credit_note":
+            result = operations.issue_credit_note(invoice, amount, **args)
+        else:
+            result = operations.reverse_fee(invoice, amount=amount if isinstance(amount, str) else None, **args)
+        record = result.record
+        log_interaction(conversation_id=handoff.conversation_id, actor="agent", actor_id=actor.id,
+                        text=f"{kind} of ${record.amount:.2f} on {record.invoice_number} ({result.reference})",
+                        account_number=handoff.account_number,
+                        details={"kind": "correction", "handoff": reference, "reference": result.reference,
+                                 "replayed": result.replayed}, **db)
+        return json({"reference": result.reference, "replayed": result.replayed, "kind": record.kind,
+                     "amount": f"{record.amount:.2f}", "invoice_number": record.invoice_number,
+                     "status": record.status})
+
     @app.post("/api/handoffs/<reference>/resolve")
     @agent_required
     async def resolve(request: Request, reference: str) -> HTTPResponse:
@@ -301,6 +371,11 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
         return json(_handoff_json(updated))
 
     return app
+
+
+def _invoice_owner(invoice_number: str, db: Dict[str, Any]) -> Optional[str]:
+    invoice = lookup.get_invoice(invoice_number, **db)
+    return invoice.account_number if invoice is not None else None
 
 
 def _handoff_json(h: Any) -> Dict[str, Any]:

@@ -21,6 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.redact import redact
 from bot.channels.state import ChannelStateStore
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class RestChannel(InputChannel):
             payload, problem = _payload(request)
             if problem:
                 return _bad(problem)
-            sender, text = payload["sender"], payload["message"]
+            sender, text = payload["sender"], redact(payload["message"])
             metadata = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else None
             queued = self.store.take_rest_messages(sender)
             collector = CollectingOutputChannel()

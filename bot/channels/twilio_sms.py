@@ -47,6 +47,7 @@ import weakref
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Text
 from urllib.parse import parse_qs, urlparse
 
+from bot.channels.redact import redact
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -530,7 +531,7 @@ class TwilioSmsInput(InputChannel):
         try:
             await on_new_message(
                 UserMessage(
-                    text,
+                    redact(text),  # card/bank/SSN numbers never reach the tracker, logs or packets
                     collector,
                     phone,
                     input_channel=self.name(),

@@ -25,6 +25,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels import customer_token
+from bot.channels.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class WebChatInput(InputChannel):
             token = self._tokens.get(sid)
             metadata = {customer_token.METADATA_KEY: token} if token else {}
             output = SocketIOOutput(sio, BOT_EVENT)
-            await on_new_message(UserMessage(text, output, session_id, input_channel=self.name(),
+            await on_new_message(UserMessage(redact(text), output, session_id, input_channel=self.name(),
                                              metadata=metadata))
 
         return hook

@@ -48,7 +48,8 @@ def click_button(driver: WebDriver, label_part: str) -> None:
     wait_for(driver, enabled, f"button {label_part}").click()
 
 
-def test_signed_in_customer_disputes_the_double_charge_with_buttons(stack: Stack, browser: WebDriver) -> None:
+def test_signed_in_customer_disputes_the_double_charge_with_buttons(fresh_ledger: Stack, browser: WebDriver) -> None:
+    stack = fresh_ledger
     browser.get(stack.agent_url + "/")
     assert "Northwind Broadband" in browser.title
     browser.find_element(By.NAME, "account_number").send_keys("ACC-1001")
