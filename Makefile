@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed-stamp
 DOMAIN := bot/domain
 RASA_ARGS := --domain $(DOMAIN) --config config.yml
 
-.PHONY: help setup venv web browser db agent train run shell test test-py test-stories validate eval-nlu bench-billing lock clean
+.PHONY: help setup venv web browser db agent demo train run shell test test-py test-stories validate eval-nlu bench-billing lock clean
 
 help:
 	@echo "make run      set up (venv, .env, database, model) and start the assistant"
@@ -41,6 +41,7 @@ WEB_STAMP := web/node_modules/.installed-stamp
 
 # The chat widget's socket.io client, from the npm registry (pinned by web/package-lock.json).
 $(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js with npm is required for the chat widget: e.g. 'apt-get install nodejs npm'"; exit 1; }
 	@cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -86,6 +87,10 @@ test-stories: venv train
 
 test: setup browser train validate test-py test-stories
 	@echo "make test: all checks passed"
+
+# Every demo scenario over REST against a running `make run` (prints the transcripts).
+demo: venv
+	$(PY) scripts/demo_transcripts.py
 
 # Measurements (not part of `make test`): print figures and write JSON/plots under results/.
 eval-nlu: venv

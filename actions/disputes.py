@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.dialogue import cases
+from bot.escalation import evaluate
 from bot.dialogue.cases import DecisionKind, Offer, OfferKind
 from actions.common import (
     ANYTHING_ELSE, CASE_INTENTS, CHOOSING, CONFIRMING, SIDE_QUESTIONS, YES_NO, ask_csat, buttons_for, entity,
@@ -70,6 +71,10 @@ class ActionReviewCase(Action):
                   ) -> List[EventType]:
         account = tracker.get_slot("account_number")
         if not tracker.get_slot("verified") or not account:
+            state = escalation_state(tracker)
+            decision = evaluate(state)
+            if decision.escalate:  # three failed verifications: a person checks identity another way
+                return hand_off(dispatcher, tracker, decision, state=state)
             dispatcher.utter_message(text=NOT_VERIFIED)
             return []
         stage = tracker.get_slot("stage")
@@ -139,6 +144,9 @@ class ActionReviewCase(Action):
         return []
 
 
+GO_BACK = re.compile(r"(?i)\b(?:go back|back to the options|previous options|start (?:over|again)|change my mind)\b")
+NOT_A_YES = re.compile(r"(?i)\b(?:wait|hold on|not yet|don'?t|do not|cancel|stop)\b")
+
 # Words that point at one kind of offer.
 _KIND_WORDS = (
     (OfferKind.CREDIT_NOTE, r"\bcredit|next bill|account\b|off (?:my|the) (?:next )?bill"),
@@ -182,6 +190,10 @@ class ActionSelectOffer(Action):
         log_customer(tracker)
         offers = stored_offers(tracker)
         text, intent = latest_text(tracker), latest_intent(tracker)
+        if offers and GO_BACK.search(text):  # "go back", "start over": the options again, nothing chosen
+            dispatcher.utter_message(text="Sure — nothing has changed. Here are the options again:",
+                                     buttons=buttons_for(offers))
+            return [SlotSet("pending_offer", None), SlotSet("stage", CHOOSING)]
         chosen_id = entity(tracker, "offer_id")
         if chosen_id is not None:
             offer = cases.find_offer(offers, str(chosen_id))
@@ -243,6 +255,12 @@ class ActionExecuteOffer(Action):
             dispatcher.utter_message(text="Sorry, I can't do that one from here.")
             return [SlotSet("pending_offer", None), SlotSet("stage", None)]
         log_customer(tracker)
+        if GO_BACK.search(latest_text(tracker)) or NOT_A_YES.search(latest_text(tracker)):
+            # Money moves only on an explicit yes: "go back" or "yes, but wait" re-asks instead.
+            offers = stored_offers(tracker)
+            dispatcher.utter_message(text="No problem — I haven't done anything yet. Which would you like?",
+                                     buttons=buttons_for(offers))
+            return [SlotSet("pending_offer", None), SlotSet("stage", CHOOSING)]
         result = cases.execute(offer, conversation_id=tracker.sender_id)  # logs the summary itself
         if result.handoff_reason and not result.replayed:
             escalation = forced_decision("requested" if offer.kind == OfferKind.HUMAN_REVIEW else "no_resolution",

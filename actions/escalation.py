@@ -1,6 +1,7 @@
 """When the customer asks for a person, threatens legal action or stays upset: bot.escalation decides.
 
-`action_escalate` answers `request_human`, `complain` and a "no" to the offer to keep helping. The
+`action_escalate` answers `request_human`, `complain`, a message it did not understand (`nlu_fallback`)
+and a "no" to the offer to keep helping. The
 escalation rule (Rasa-free) says whether to hand off now, make the one offer to keep helping, or
 carry on; a handoff creates the record with the context packet, promises what happens next and
 pauses the conversation (ConversationPaused: Rasa sends no further bot replies).
@@ -37,6 +38,9 @@ class ActionEscalate(Action):
         if decision.offer_first:
             dispatcher.utter_message(text=decision.customer_message, **{ESCALATION_OFFER_KEY: True})
             log_bot(tracker, decision.customer_message or "", {"kind": "escalation_offer"})
+            return []
+        if latest_intent(tracker) == "nlu_fallback":
+            dispatcher.utter_message(response="utter_please_rephrase")
             return []
         if latest_intent(tracker) == "complain":
             text = EMPATHIZE_IN_CASE if tracker.get_slot("stage") else EMPATHIZE

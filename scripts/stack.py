@@ -115,7 +115,8 @@ def _banner(env: dict) -> None:
         "  The billing assistant is running.\n"
         f"  REST:    curl -s {base}/webhooks/rest/webhook -d '{{\"sender\":\"me\",\"message\":\"hi\"}}'\n"
         f"  Tracker: curl -s \"{base}/conversations/me/tracker?token=$RASA_API_TOKEN\"   (token in .env)\n"
-        f"  Agents:  http://{env['AGENT_HOST']}:{env['AGENT_PORT']}/api  (demo agents alex, sam; password "
+        f"  Website: http://{env['AGENT_HOST']}:{env['AGENT_PORT']}/   (chat widget; sign in as ACC-1001 / 94110)\n"
+        f"  Console: http://{env['AGENT_HOST']}:{env['AGENT_PORT']}/console  (agents alex, sam; password "
         "AGENT_DEMO_PASSWORD in .env)\n"
         "  Shell:   make shell        Stop: Ctrl-C\n",
         flush=True,

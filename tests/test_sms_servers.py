@@ -113,3 +113,23 @@ def test_maria_completes_her_dispute_over_sms(fresh_ledger: Stack, twilio_api: F
     refunds = [c for c in lookup.list_corrections("ACC-1001", database_url=stack.database_url) if c.kind == "refund"]
     assert len(refunds) == 1 and refunds[0].amount == Decimal("49.00") and refunds[0].reference in done
     assert stack.tracker(maria)["slots"]["verified"] is True
+
+
+def test_an_agent_reply_reaches_an_sms_customer(stack: Stack, twilio_api: FakeTwilioApi) -> None:
+    from bot.billing.handoffs import list_handoffs
+    from tests.agents.test_agent_api import AgentClient
+
+    me = phone()
+    seen = len(twilio_api.bodies_to(me))
+    assert post_sms(stack, inbound_sms_params(me, "I want to talk to a human")) == 200
+    wait_for_body(twilio_api, me, "connect you", seen)
+    seen = len(twilio_api.bodies_to(me))
+    assert post_sms(stack, inbound_sms_params(me, "let me speak to a real person")) == 200
+    wait_for_body(twilio_api, me, "HND-", seen)
+    (handoff,) = list_handoffs(conversation_id=me, database_url=stack.database_url)
+    agent = AgentClient(stack, "alex")
+    assert agent.post(f"/api/handoffs/{handoff.reference}/claim", {}).status_code == 200
+    seen = len(twilio_api.bodies_to(me))
+    assert agent.post(f"/api/handoffs/{handoff.reference}/reply",
+                      {"text": "Hi, this is Alex from billing, by text."}).status_code == 200
+    assert "Hi, this is Alex from billing, by text." in wait_for_body(twilio_api, me, "Alex", seen)

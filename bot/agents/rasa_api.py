@@ -27,7 +27,9 @@ class RasaApi:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     def _url(self, conversation_id: str, suffix: str = "") -> str:
-        return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/tracker{suffix}"
+        # "+" stays as it is: an SMS conversation id is the E.164 number (+14155550101), and "%2B"
+        # would reach Rasa as a different conversation.
+        return f"{self.base_url}/conversations/{quote(conversation_id, safe='+@:')}/tracker{suffix}"
 
     async def _request(self, method: str, url: str, params: Dict[str, str], body: Any = None) -> Any:
         params = {**params, "token": self.token}

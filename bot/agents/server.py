@@ -331,6 +331,31 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
                      "amount": f"{record.amount:.2f}", "invoice_number": record.invoice_number,
                      "status": record.status})
 
+    @app.post("/api/handoffs/<reference>/payment-plans")
+    @agent_required
+    async def payment_plan(request: Request, reference: str) -> HTTPResponse:
+        """A payment plan for everything the handoff customer owes (agent limits apply)."""
+        body = _body(request)
+        handoff = owned(reference, request)
+        if not handoff.account_number:
+            raise InvalidRequest("The customer is not verified: no account to put on a plan.")
+        installments = body.get("installments")
+        if not isinstance(installments, int) or isinstance(installments, bool):
+            raise InvalidRequest("installments is a whole number of months.")
+        key = _text(body, "idempotency_key")
+        actor = Actor.agent(request.ctx.agent.username)
+        result = operations.create_payment_plan(handoff.account_number, installments, actor=actor,
+                                                idempotency_key=f"agent:{actor.id}:{reference}:{key}",
+                                                database_url=database_url)
+        plan = result.record
+        schedule = [{"due_date": i.due_date.isoformat(), "amount": f"{i.amount:.2f}"} for i in plan.installments]
+        log_interaction(conversation_id=handoff.conversation_id, actor="agent", actor_id=actor.id,
+                        text=f"payment plan of ${plan.total_amount:.2f} in {len(schedule)} installments "
+                             f"({result.reference})", account_number=handoff.account_number,
+                        details={"kind": "payment_plan", "handoff": reference, "reference": result.reference}, **db)
+        return json({"reference": result.reference, "replayed": result.replayed,
+                     "total": f"{plan.total_amount:.2f}", "installments": schedule})
+
     @app.post("/api/handoffs/<reference>/resolve")
     @agent_required
     async def resolve(request: Request, reference: str) -> HTTPResponse:

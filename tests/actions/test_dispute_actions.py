@@ -216,3 +216,47 @@ def test_csat_rating_and_comment_are_stored(db):
     assert row.text == "CSAT 4: quick and easy" and row.actor == "customer" and row.account_number == "ACC-1001"
     plain = tracker([user("5", "inform")], {"stage": "rating"}, "conv-plain")
     assert slots_of(run(ActionCsat(), plain)[1])["csat"] == 5.0
+
+
+def test_go_back_shows_the_options_again_and_changes_nothing(db):
+    chosen, _, slots = choose(db, "to my card")
+    back = tracker(MARIA_OPEN + [user("actually go back", "request_refund")], verified("ACC-1001", **slots),
+                   chosen.sender_id)
+    messages, events = run(ActionSelectOffer(), back)
+    assert "options again" in messages[0]["text"] and len(messages[0]["buttons"]) == 2
+    assert slots_of(events) == {"pending_offer": None, "stage": "choosing"}
+
+
+def test_a_yes_with_a_but_is_not_a_yes(db):
+    chosen, _, slots = choose(db, "to my card")
+    hesitant = tracker(MARIA_OPEN + [user("yes but wait, hold on", "affirm")], verified("ACC-1001", **slots),
+                       chosen.sender_id)
+    messages, events = run(ActionExecuteOffer(), hesitant)
+    assert "haven't done anything" in messages[0]["text"]
+    assert not [c for c in lookup.list_corrections("ACC-1001", database_url=db) if c.kind == "refund"]
+
+
+def test_a_website_login_token_verifies_without_questions(db, monkeypatch):
+    from actions.verification import ValidateVerifyForm
+    from bot.channels import customer_token
+
+    monkeypatch.setenv("WEB_JWT_SECRET", "unit-test-secret-0123456789")
+    good = dict(user("you charged me twice!!", "charged_twice"),
+                metadata={"customer_token": customer_token.issue("ACC-1001")}, input_channel="socketio")
+    messages, events = run(ValidateVerifyForm(), tracker([good]))
+    assert slots_of(events)["verified"] is True and slots_of(events)["account_number"] == "ACC-1001"
+    assert "signed in" in messages[0]["text"]
+    forged = dict(good, metadata={"customer_token": good["metadata"]["customer_token"][:-2] + "xx"})
+    _, events = run(ValidateVerifyForm(), tracker([forged]))
+    assert "verified" not in slots_of(events)
+
+
+def test_a_phone_in_metadata_verifies_only_on_the_sms_channel(db):
+    from actions.verification import ValidateVerifyForm
+
+    sms = dict(user("what do I owe", "ask_balance"), metadata={"phone": "+14155550101"}, input_channel="twilio_sms")
+    _, events = run(ValidateVerifyForm(), tracker([sms]))
+    assert slots_of(events)["account_number"] == "ACC-1001"
+    rest = dict(sms, input_channel="rest")
+    _, events = run(ValidateVerifyForm(), tracker([rest]))
+    assert "verified" not in slots_of(events)

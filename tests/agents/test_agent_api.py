@@ -163,3 +163,26 @@ def test_resolve_needs_a_known_outcome(stack: Stack) -> None:
     done = agent.post(f"/api/handoffs/{handoff.reference}/resolve", {"outcome": "resolved_explained"})
     assert done.status_code == 200 and done.json()["status"] == "resolved"
     assert get_handoff(handoff.reference, database_url=stack.database_url).outcome == "resolved_explained"
+
+
+def test_agent_sets_up_a_payment_plan_with_agent_authority_once(fresh_ledger: Stack) -> None:
+    from decimal import Decimal
+
+    from bot.billing import lookup
+
+    stack = fresh_ledger
+    me = "priya-" + uuid.uuid4().hex[:8]
+    for message in ("I need a payment plan", "ACC-1003", "60614", "I want to talk to a human",
+                    "let me speak to a real person"):
+        stack.say(me, message)
+    (handoff,) = list_handoffs(conversation_id=me, database_url=stack.database_url)
+    agent = AgentClient(stack, "sam")
+    assert agent.post(f"/api/handoffs/{handoff.reference}/claim", {}).status_code == 200
+    assert agent.post(f"/api/handoffs/{handoff.reference}/payment-plans",
+                      {"installments": 12, "idempotency_key": "k0"}).status_code == 409  # outside policy
+    first = agent.post(f"/api/handoffs/{handoff.reference}/payment-plans", {"installments": 4, "idempotency_key": "k1"})
+    again = agent.post(f"/api/handoffs/{handoff.reference}/payment-plans", {"installments": 4, "idempotency_key": "k1"})
+    assert first.status_code == 200 and again.json()["replayed"] is True
+    assert first.json()["reference"] == again.json()["reference"]
+    (plan,) = lookup.list_payment_plans("ACC-1003", database_url=stack.database_url)
+    assert plan.total_amount == Decimal("1240.00") and len(plan.installments) == 4

@@ -82,7 +82,7 @@
     (p.notes || []).forEach(function (x) { n.appendChild(li(x.agent + ": " + x.text)); });
     var mine = d.status === "assigned" && d.assigned_agent === me.username;
     $("claim").hidden = d.status !== "open";
-    ["reply-form", "resolve-form", "handback-form", "correction-form"].forEach(function (id) { $(id).hidden = !mine; });
+    ["reply-form", "resolve-form", "handback-form", "correction-form", "plan-form"].forEach(function (id) { $(id).hidden = !mine; });
     renderTranscript(d.transcript || p.transcript || []);
   }
 
@@ -123,6 +123,15 @@
       reason: $("c-reason").value.trim(), idempotency_key: key }, function (r) {
       form.removeAttribute("data-key");
       text($("c-result"), (r.replayed ? "Already done: " : "Done: ") + r.kind + " $" + r.amount + " on " + r.invoice_number + " — " + r.reference);
+    });
+  });
+  $("plan-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var form = ev.target, key = form.getAttribute("data-key") || uuid(); form.setAttribute("data-key", key);
+    act("/payment-plans", { installments: parseInt($("p-months").value, 10), idempotency_key: key }, function (r) {
+      form.removeAttribute("data-key");
+      text($("p-result"), (r.replayed ? "Already set up: " : "Plan ") + r.reference + ": " +
+        r.installments.map(function (i) { return "$" + i.amount + " on " + i.due_date; }).join(", "));
     });
   });
   $("online").addEventListener("change", function (ev) {
