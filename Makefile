@@ -14,11 +14,12 @@ STAMP  := $(VENV)/.installed-stamp
 DOMAIN := bot/domain
 RASA_ARGS := --domain $(DOMAIN) --config config.yml
 
-.PHONY: help setup venv web browser db agent demo train run shell test test-py test-stories validate eval-nlu bench-billing lock clean
+.PHONY: help setup venv web browser prod-deps db agent demo train run run-prod shell test test-py test-stories validate eval-nlu bench-billing lock clean
 
 help:
 	@echo "make run      set up (venv, .env, database, model) and start the assistant"
 	@echo "make test     set up, validate data, run pytest and the end-to-end test stories"
+	@echo "make run-prod production profile: PostgreSQL, Redis, RabbitMQ, replicas behind nginx"
 	@echo "make train    train the model if data or config changed"
 	@echo "make shell    chat in the terminal (action server is started too)"
 	@echo "make agent USERNAME=.. NAME=..  add a console agent"
@@ -54,6 +55,12 @@ browser:
 	   DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null || \
 	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null))
 
+# nginx (Debian's package) balances the production profile's replicas.
+prod-deps:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+	  (echo "==> installing nginx (apt)"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx >/dev/null || \
+	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx >/dev/null))
+
 setup: venv .env web db
 
 db: $(STAMP) .env
@@ -71,6 +78,11 @@ train: venv
 run: setup train
 	@$(PY) scripts/stack.py run
 
+# Production profile: PostgreSQL tracker store and billing DB, Redis locks, RabbitMQ events, REPLICAS
+# Rasa + action servers behind nginx (settings in .env; the servers already run on this machine).
+run-prod: setup prod-deps train
+	@$(PY) scripts/stack.py run --profile prod
+
 shell: setup train
 	@$(PY) scripts/stack.py exec -- $(RASA) shell --endpoints endpoints.yml --model models
 
@@ -85,7 +97,7 @@ test-py: venv .env
 test-stories: venv train
 	$(RASA) test core --stories tests --model models --fail-on-prediction-errors --out results/stories
 
-test: setup browser train validate test-py test-stories
+test: setup browser prod-deps train validate test-py test-stories
 	@echo "make test: all checks passed"
 
 # Every demo scenario over REST against a running `make run` (prints the transcripts).

@@ -6,6 +6,7 @@ factors in the chat: account or invoice number plus email or postal code.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -13,6 +14,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.billing import lookup
+from bot.billing.dates import utcnow
+from bot.billing.interactions import record_verification_failure, verification_failures
+from bot.escalation import load_config
+from bot.escalation.lockout import lockout_status
 from bot.billing.dto import CustomerDTO
 from bot.channels import customer_token
 from bot.channels.twilio_sms import CHANNEL_NAME as SMS_CHANNEL
@@ -72,6 +77,10 @@ class ValidateVerifyForm(Action):
             return _verified(dispatcher, trusted, how=trusted_how(tracker))
         if (message.get("intent") or {}).get("name") in DIGRESSIONS:
             return []  # nothing extracted: Rasa rejects the form step and a rule answers
+        locked = _locked_out(tracker)
+        if locked:
+            dispatcher.utter_message(text=locked)
+            return [SlotSet(IDENTIFIER, "unverified"), SlotSet(FACTOR, "unverified")]
 
         offered = credentials_from_entities(message.get("entities") or [])
         identifier = offered.identifier or tracker.get_slot(IDENTIFIER)
@@ -144,7 +153,32 @@ def _not_found_hint(requested: Optional[Text]) -> Text:
     )
 
 
+def _failure_window_start() -> "datetime":
+    cfg = load_config().verification
+    return utcnow() - timedelta(minutes=cfg.failure_window_minutes + cfg.lockout_minutes)
+
+
+def _locked_out(tracker: Tracker) -> Optional[Text]:
+    """The refusal to give while this sender is locked out after repeated failures, else None."""
+    try:
+        failures = verification_failures(tracker.sender_id, _failure_window_start())
+    except Exception:  # noqa: BLE001 - an unreadable log must not lock everyone out
+        return None
+    status = lockout_status(failures, utcnow())
+    if not status.locked or status.until is None:
+        return None
+    minutes = max(1, int((status.until.replace(tzinfo=None) - utcnow()).total_seconds() // 60) + 1)
+    return (f"For your security I can't check account details from this conversation for the next {minutes} "
+            "minutes, after several details that didn't match. You can also reach a billing specialist at "
+            "1-800-555-0142 (Mon–Fri, 8am–8pm).")
+
+
 def _mismatch(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    try:
+        record_verification_failure(tracker.sender_id, tracker.sender_id,
+                                    tracker.get_latest_input_channel() or "rest")
+    except Exception:  # noqa: BLE001 - the conversation goes on; the slot still counts
+        pass
     failures = int(tracker.get_slot("verification_failures") or 0) + 1
     events: List[EventType] = [SlotSet("verification_failures", float(failures))]
     if failures >= MAX_FAILURES:

@@ -74,30 +74,32 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def start_action_server(env: dict) -> subprocess.Popen:
+def start_action_server(env: dict, wait: bool = True) -> subprocess.Popen:
     level = "--debug" if env["LOG_LEVEL"].upper() == "DEBUG" else "--quiet" if env["LOG_LEVEL"].upper() == "WARNING" else "-v"
     proc = subprocess.Popen(
         [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", env["ACTION_SERVER_PORT"], level],
         cwd=ROOT,
         env=env,
     )
-    _wait_http(f"http://{env['ACTION_SERVER_HOST']}:{env['ACTION_SERVER_PORT']}/health", proc, 120)
+    if wait:
+        _wait_http(f"http://{env['ACTION_SERVER_HOST']}:{env['ACTION_SERVER_PORT']}/health", proc, 120)
     return proc
 
 
-def start_rasa_server(env: dict, model: Optional[str]) -> subprocess.Popen:
+def start_rasa_server(env: dict, model: Optional[str], wait: bool = True) -> subprocess.Popen:
     cmd = [
         str(BIN / "rasa"), "run",
         "--enable-api", "--auth-token", env["RASA_API_TOKEN"],
         "--interface", env["RASA_HOST"], "--port", env["RASA_PORT"],
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        "--endpoints", env.get("RASA_ENDPOINTS") or "endpoints.yml", "--credentials", "credentials.yml",
         "--model", model or "models",
         "--cors", f"http://{env['RASA_HOST']}:{env['RASA_PORT']}",
     ]
     if env["LOG_LEVEL"].upper() == "DEBUG":
         cmd.append("--debug")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    _wait_http(f"http://{env['RASA_HOST']}:{env['RASA_PORT']}/", proc, 300)
+    if wait:
+        _wait_http(f"http://{env['RASA_HOST']}:{env['RASA_PORT']}/", proc, 300)
     return proc
 
 
@@ -123,7 +125,7 @@ def _banner(env: dict) -> None:
     )
 
 
-def run(model: Optional[str]) -> int:
+def run(model: Optional[str], profile: str = "default", replicas: int = 1) -> int:
     env = _env()
     if not env.get("RASA_API_TOKEN"):
         raise SystemExit("RASA_API_TOKEN is not set: run `make .env` (or `make run`) first")
@@ -131,8 +133,14 @@ def run(model: Optional[str]) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        procs.append(start_action_server(env))
-        procs.append(start_rasa_server(env, model))
+        if profile == "prod":
+            import stack_prod  # scripts/stack_prod.py: PostgreSQL, Redis, RabbitMQ, replicas behind nginx
+
+            env = stack_prod.prepare(env)
+            procs.extend(stack_prod.start(env, model, replicas, sys.modules[__name__]))
+        else:
+            procs.append(start_action_server(env))
+            procs.append(start_rasa_server(env, model))
         procs.append(start_agent_server(env))
         _banner(env)
         while all(p.poll() is None for p in procs):
@@ -161,11 +169,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="action server + Rasa server until Ctrl-C")
     p_run.add_argument("--model", default=None)
+    p_run.add_argument("--profile", choices=("default", "prod"), default="default",
+                       help="prod: endpoints.prod.yml (PostgreSQL, Redis, RabbitMQ), billing on PostgreSQL")
+    p_run.add_argument("--replicas", type=int, default=None, help="prod: Rasa and action servers each (REPLICAS)")
     p_exec = sub.add_parser("exec", help="run a command with the action server up")
     p_exec.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    load_dotenv(ROOT / ".env", override=False)
     if args.command == "run":
-        return run(args.model)
+        replicas = args.replicas or int(os.environ.get("REPLICAS", "2") if args.profile == "prod" else 1)
+        return run(args.model, args.profile, max(1, replicas))
     cmd = [c for c in args.cmd if c != "--"]
     if not cmd:
         parser.error("exec needs a command")

@@ -12,60 +12,28 @@ import argparse
 import logging
 import os
 from functools import wraps
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from dotenv import load_dotenv
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse, file, json, redirect
+from sanic.response import HTTPResponse, json
 
-from bot.agents import accounts, queue, sessions
+from bot.agents import accounts, console_pages, money_routes, queue, sessions
+from bot.agents.http import body_of as _body, error as _error, text_field as _text
 from bot.agents.rasa_api import RasaApi, RasaApiError
 from bot.billing import handoffs as handoff_store
 from bot.billing.dates import utcnow
 from bot.billing.errors import BillingError, InvalidRequest, NotFound
 from bot.billing.interactions import log_interaction
-from bot.billing import lookup, operations
-from bot.billing.guards import Actor
 from bot.billing.kinds import HandoffStatus
 from bot.web.site import register_site
 
 logger = logging.getLogger(__name__)
 
-CONSOLE = Path(__file__).resolve().parents[2] / "web" / "console"
-MAX_TEXT = 2000
-CORRECTION_KINDS = ("refund", "credit_note", "fee_reversal")
 OUTCOMES = ("resolved_corrected", "resolved_explained", "resolved_payment_plan", "resolved_no_change",
             "customer_unreachable", "duplicate")
 Handler = Callable[..., Awaitable[HTTPResponse]]
-
-
-def _error(status: int, message: str) -> HTTPResponse:
-    return json({"error": message}, status=status)
-
-
-def _body(request: Request) -> Dict[str, Any]:
-    if "json" not in (request.content_type or ""):
-        raise InvalidRequest("Send JSON (Content-Type: application/json).")
-    try:
-        body = request.json
-    except Exception:  # noqa: BLE001 - sanic raises its own error type for malformed JSON
-        raise InvalidRequest("The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("The body must be a JSON object.")
-    return body
-
-
-def _text(body: Dict[str, Any], key: str, *, required: bool = True) -> Optional[str]:
-    value = body.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest(f"'{key}' must be a non-empty string.")
-    if len(value) > MAX_TEXT:
-        raise InvalidRequest(f"'{key}' is longer than {MAX_TEXT} characters.")
-    return value.strip()
 
 
 def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = None,
@@ -116,10 +84,14 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
             return await handler(request, *args, **kwargs)
         return wrapper
 
-    def owned(reference: str, request: Request):
+    def found(reference: str) -> Any:
         handoff = handoff_store.get_handoff(reference, **db)
         if handoff is None:
             raise NotFound(f"There is no handoff {reference!r}.")
+        return handoff
+
+    def owned(reference: str, request: Request):
+        handoff = found(reference)
         if handoff.status != HandoffStatus.ASSIGNED.value or handoff.assigned_agent != request.ctx.agent.username:
             raise _NotYours(handoff)
         return handoff
@@ -141,35 +113,7 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
 
     register_site(app)
 
-    # --- the console pages: sign-in is public, everything else needs a signed-in agent -----------
-    console_files = {"index.html": "text/html", "console.js": "application/javascript",
-                     "console.css": "text/css"}
-    public_files = {"login.html": "text/html", "login.js": "application/javascript", "login.css": "text/css"}
-
-    def signed_in(request: Request) -> bool:
-        claims = sessions.read(secret, request.cookies.get(sessions.COOKIE))
-        return claims is not None and accounts.get_agent(claims["sub"], **db) is not None
-
-    @app.get("/console")
-    async def console_page(request: Request) -> HTTPResponse:
-        if not signed_in(request):
-            return redirect("/console/login")
-        return await file(CONSOLE / "index.html", mime_type="text/html",
-                          headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
-
-    @app.get("/console/login")
-    async def console_login(request: Request) -> HTTPResponse:
-        return await file(CONSOLE / "login.html", mime_type="text/html", headers={"X-Frame-Options": "DENY"})
-
-    @app.get("/console/<name>")
-    async def console_asset(request: Request, name: str) -> HTTPResponse:
-        if name in public_files:
-            return await file(CONSOLE / name, mime_type=public_files[name])
-        if name not in console_files:
-            return _error(404, "not found")
-        if not signed_in(request):
-            return _error(401, "Please sign in.")
-        return await file(CONSOLE / name, mime_type=console_files[name], headers={"Cache-Control": "no-store"})
+    console_pages.register(app, secret=secret, db=db)
 
     @app.post("/api/login")
     async def login(request: Request) -> HTTPResponse:
@@ -251,9 +195,7 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
     @app.get("/api/handoffs/<reference>")
     @agent_required
     async def detail(request: Request, reference: str) -> HTTPResponse:
-        handoff = handoff_store.get_handoff(reference, **db)
-        if handoff is None:
-            raise NotFound(f"There is no handoff {reference!r}.")
+        handoff = found(reference)
         body = _handoff_json(handoff)
         try:
             body["transcript"] = await rasa.transcript(handoff.conversation_id)
@@ -266,9 +208,7 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
     @app.get("/api/handoffs/<reference>/transcript")
     @agent_required
     async def transcript(request: Request, reference: str) -> HTTPResponse:
-        handoff = handoff_store.get_handoff(reference, **db)
-        if handoff is None:
-            raise NotFound(f"There is no handoff {reference!r}.")
+        handoff = found(reference)
         return json({"transcript": await rasa.transcript(handoff.conversation_id)})
 
     @app.post("/api/handoffs/<reference>/reply")
@@ -287,74 +227,14 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
     @agent_required
     async def note(request: Request, reference: str) -> HTTPResponse:
         text = _text(_body(request), "text")
-        handoff = handoff_store.get_handoff(reference, **db)
-        if handoff is None:
-            raise NotFound(f"There is no handoff {reference!r}.")
+        handoff = found(reference)
         agent = request.ctx.agent.username
         notes = list((handoff.context or {}).get("notes") or [])
         notes.append({"agent": agent, "text": text, "at": utcnow().isoformat()})
         updated = handoff_store.update_handoff(reference, note=text, context_update={"notes": notes}, **db)
         return json(_handoff_json(updated))
 
-    @app.post("/api/handoffs/<reference>/corrections")
-    @agent_required
-    async def correct(request: Request, reference: str) -> HTTPResponse:
-        """A refund, credit note or fee reversal on the handoff customer's invoice, with the agent's authority."""
-        body = _body(request)
-        handoff = owned(reference, request)
-        kind, invoice = body.get("kind"), body.get("invoice_number")
-        if kind not in CORRECTION_KINDS:
-            raise InvalidRequest("kind is one of " + ", ".join(CORRECTION_KINDS) + ".")
-        key = _text(body, "idempotency_key")
-        reason = _text(body, "reason")
-        if not isinstance(invoice, str) or _invoice_owner(invoice, db) != handoff.account_number:
-            raise InvalidRequest("That invoice is not on this customer's account.")
-        actor = Actor.agent(request.ctx.agent.username)
-        args = dict(actor=actor, idempotency_key=f"agent:{actor.id}:{reference}:{key}", reason=reason,
-                    database_url=database_url)
-        amount = body.get("amount")
-        if kind != "fee_reversal" and not isinstance(amount, str):
-            raise InvalidRequest("amount is a string such as \"49.00\".")
-        if kind == "refund":
-            result = operations.refund(invoice, amount, **args)
-        elif kind == "credit_note":
-            result = operations.issue_credit_note(invoice, amount, **args)
-        else:
-            result = operations.reverse_fee(invoice, amount=amount if isinstance(amount, str) else None, **args)
-        record = result.record
-        log_interaction(conversation_id=handoff.conversation_id, actor="agent", actor_id=actor.id,
-                        text=f"{kind} of ${record.amount:.2f} on {record.invoice_number} ({result.reference})",
-                        account_number=handoff.account_number,
-                        details={"kind": "correction", "handoff": reference, "reference": result.reference,
-                                 "replayed": result.replayed}, **db)
-        return json({"reference": result.reference, "replayed": result.replayed, "kind": record.kind,
-                     "amount": f"{record.amount:.2f}", "invoice_number": record.invoice_number,
-                     "status": record.status})
-
-    @app.post("/api/handoffs/<reference>/payment-plans")
-    @agent_required
-    async def payment_plan(request: Request, reference: str) -> HTTPResponse:
-        """A payment plan for everything the handoff customer owes (agent limits apply)."""
-        body = _body(request)
-        handoff = owned(reference, request)
-        if not handoff.account_number:
-            raise InvalidRequest("The customer is not verified: no account to put on a plan.")
-        installments = body.get("installments")
-        if not isinstance(installments, int) or isinstance(installments, bool):
-            raise InvalidRequest("installments is a whole number of months.")
-        key = _text(body, "idempotency_key")
-        actor = Actor.agent(request.ctx.agent.username)
-        result = operations.create_payment_plan(handoff.account_number, installments, actor=actor,
-                                                idempotency_key=f"agent:{actor.id}:{reference}:{key}",
-                                                database_url=database_url)
-        plan = result.record
-        schedule = [{"due_date": i.due_date.isoformat(), "amount": f"{i.amount:.2f}"} for i in plan.installments]
-        log_interaction(conversation_id=handoff.conversation_id, actor="agent", actor_id=actor.id,
-                        text=f"payment plan of ${plan.total_amount:.2f} in {len(schedule)} installments "
-                             f"({result.reference})", account_number=handoff.account_number,
-                        details={"kind": "payment_plan", "handoff": reference, "reference": result.reference}, **db)
-        return json({"reference": result.reference, "replayed": result.replayed,
-                     "total": f"{plan.total_amount:.2f}", "installments": schedule})
+    money_routes.register(app, agent_required=agent_required, owned=owned, db=db)
 
     @app.post("/api/handoffs/<reference>/resolve")
     @agent_required
@@ -396,11 +276,6 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
         return json(_handoff_json(updated))
 
     return app
-
-
-def _invoice_owner(invoice_number: str, db: Dict[str, Any]) -> Optional[str]:
-    invoice = lookup.get_invoice(invoice_number, **db)
-    return invoice.account_number if invoice is not None else None
 
 
 def _handoff_json(h: Any) -> Dict[str, Any]:

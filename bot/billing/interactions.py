@@ -97,3 +97,24 @@ def customer_interactions(account_number: str, *, limit: int = 200,
                                .order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(limit)
                                ).scalars().all()
         return _dtos(session, rows)
+
+
+VERIFICATION_FAILED = "Verification failed: the details did not match."
+
+
+def record_verification_failure(sender_id: str, conversation_id: str, channel: str, *,
+                                database_url: Optional[str] = None) -> int:
+    """Log a failed verification attempt (the lockout counts these per sender)."""
+    return log_interaction(conversation_id=conversation_id, sender_id=sender_id, channel=channel, actor="bot",
+                           text=VERIFICATION_FAILED, details={"kind": "verification_failed"},
+                           database_url=database_url)
+
+
+def verification_failures(sender_id: str, since: datetime, *, database_url: Optional[str] = None) -> List[datetime]:
+    """When this sender's verification attempts failed, oldest first, from ``since`` on (any conversation)."""
+    with read_scope(database_url) as session:
+        return list(session.execute(
+            select(Interaction.created_at).where(Interaction.sender_id == sender_id,
+                                                 Interaction.text == VERIFICATION_FAILED,
+                                                 Interaction.created_at >= since)
+            .order_by(Interaction.created_at)).scalars().all())

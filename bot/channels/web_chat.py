@@ -14,6 +14,7 @@ Differences from Rasa's ``SocketIOInput`` (same events, so any socket.io widget 
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -22,6 +23,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+import socketio
 from socketio import AsyncServer
 
 from bot.channels import customer_token
@@ -53,7 +55,10 @@ class WebChatInput(InputChannel):
         return SocketIOOutput(self.sio, BOT_EVENT) if self.sio is not None else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        # With several Rasa servers, emits (an agent's reply) reach sockets on every server through Redis.
+        redis_url = os.environ.get("WEB_CHAT_REDIS_URL")
+        manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         hook = SocketBlueprint(sio, self.socketio_path, "web_chat_webhook", __name__)
         self.sio = sio
 

@@ -260,3 +260,34 @@ def test_a_phone_in_metadata_verifies_only_on_the_sms_channel(db):
     rest = dict(sms, input_channel="rest")
     _, events = run(ValidateVerifyForm(), tracker([rest]))
     assert "verified" not in slots_of(events)
+
+
+def test_a_sender_locked_out_after_three_failures_is_refused_even_with_the_right_details(db):
+    from actions.verification import ValidateVerifyForm
+    from bot.billing.interactions import record_verification_failure
+
+    sender = "locked-" + db[-12:-3]
+    for _ in range(3):
+        record_verification_failure(sender, sender, "rest", database_url=db)
+    right = user("ACC-1001 94110", "inform", [{"entity": "account_number", "value": "ACC-1001"},
+                                             {"entity": "postal_code", "value": "94110"}])
+    messages, events = run(ValidateVerifyForm(), tracker([right], {"requested_slot": "verify_identifier"}, sender))
+    assert "For your security" in messages[0]["text"]
+    assert "verified" not in slots_of(events) and slots_of(events)["verify_factor"] == "unverified"
+    other = "free-" + db[-12:-3]
+    messages, events = run(ValidateVerifyForm(), tracker([right], {"requested_slot": "verify_identifier"}, other))
+    assert slots_of(events)["verified"] is True
+
+
+def test_each_mismatch_is_recorded_for_the_lockout(db):
+    from actions.verification import ValidateVerifyForm
+    from bot.billing.dates import utcnow
+    from bot.billing.interactions import verification_failures
+    from datetime import timedelta
+
+    sender = "typo-" + db[-12:-3]
+    wrong = user("ACC-1001 00001", "inform", [{"entity": "account_number", "value": "ACC-1001"},
+                                             {"entity": "postal_code", "value": "10001"}])
+    messages, _ = run(ValidateVerifyForm(), tracker([wrong], {"requested_slot": "verify_identifier"}, sender))
+    assert "don't match" in messages[0]["text"]
+    assert len(verification_failures(sender, utcnow() - timedelta(hours=1), database_url=db)) == 1

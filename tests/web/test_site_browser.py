@@ -1,7 +1,6 @@
 """The demo site in headless Chromium: sign in, dispute Maria's double charge with buttons, get the reference."""
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from typing import Callable, List
 

@@ -9,7 +9,6 @@ from typing import Any, Dict, List
 
 import jwt
 import pytest
-import requests
 import socketio
 
 from bot.billing.handoffs import list_handoffs
