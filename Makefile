@@ -14,12 +14,13 @@ STAMP  := $(VENV)/.installed-stamp
 DOMAIN := bot/domain
 RASA_ARGS := --domain $(DOMAIN) --config config.yml
 
-.PHONY: help setup venv web browser prod-deps db agent demo train run run-prod shell test test-py test-stories validate eval-nlu bench-billing lock clean
+.PHONY: help setup venv web browser prod-deps db agent demo report train run run-prod shell test test-py test-stories validate eval-nlu bench-billing lock clean
 
 help:
 	@echo "make run      set up (venv, .env, database, model) and start the assistant"
 	@echo "make test     set up, validate data, run pytest and the end-to-end test stories"
 	@echo "make run-prod production profile: PostgreSQL, Redis, RabbitMQ, replicas behind nginx"
+	@echo "make report   outcome analytics from the event stream (results/report)"
 	@echo "make train    train the model if data or config changed"
 	@echo "make shell    chat in the terminal (action server is started too)"
 	@echo "make agent USERNAME=.. NAME=..  add a console agent"
@@ -82,6 +83,10 @@ run: setup train
 # Rasa + action servers behind nginx (settings in .env; the servers already run on this machine).
 run-prod: setup prod-deps train
 	@$(PY) scripts/stack.py run --profile prod
+
+# Outcome analytics from the events the consumer stored (production profile): prints and plots.
+report: venv
+	@$(PY) -m bot.analytics.report
 
 shell: setup train
 	@$(PY) scripts/stack.py exec -- $(RASA) shell --endpoints endpoints.yml --model models

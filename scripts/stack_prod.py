@@ -140,6 +140,8 @@ def start(env: dict, model: Optional[str], replicas: int, stack: ModuleType) -> 
         stack._wait_http(f"http://{env['RASA_HOST']}:{port}/", proc, 300)
     stack._wait_http(f"http://{env['RASA_HOST']}:{env['RASA_PORT']}/", nginx, 30)
     env["RASA_URL"] = f"http://{env['RASA_HOST']}:{env['RASA_PORT']}"
+    # The analytics consumer: every event from RabbitMQ into the analytics store (make report).
+    procs.append(subprocess.Popen([str(Path(sys.executable)), "-m", "bot.analytics.consumer"], cwd=ROOT, env=env))
     print(f"production profile: {replicas} Rasa servers {rasa_ports} and {replicas} action servers {action_ports} "
           f"behind nginx on {env['RASA_PORT']} / {env['ACTION_SERVER_PORT']}", flush=True)
     return procs

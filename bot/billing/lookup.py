@@ -10,7 +10,7 @@ import hmac
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -71,7 +71,10 @@ CUSTOMER_BY_EMAIL = select(*_CUSTOMER_COLUMNS).where(_C.email == bindparam("valu
 CUSTOMERS_BY_PHONE = select(*_CUSTOMER_COLUMNS).where(_C.phone == bindparam("value")).order_by(_C.id)
 CUSTOMER_BY_INVOICE = (select(*_CUSTOMER_COLUMNS).join(_I, _I.customer_id == _C.id)
                        .where(_I.number == bindparam("value")))
-INVOICE_WITH_CUSTOMER = (select(_I, _C.account_number, _C.name).join(_C, _C.id == _I.customer_id)
+# Plain columns, not the ORM entity: rows are read by attribute like an Invoice, at a third of the cost.
+_INVOICE_COLUMNS = (_I.id, _I.number, _I.period_start, _I.period_end, _I.issue_date, _I.due_date, _I.status,
+                    _I.currency, _I.subtotal, _I.tax_amount, _I.total, _I.prices_include_tax)
+INVOICE_WITH_CUSTOMER = (select(*_INVOICE_COLUMNS, _C.account_number, _C.name).join(_C, _C.id == _I.customer_id)
                          .where(_I.number == bindparam("number")))
 INVOICE_LINES = (select(_L.id, _L.kind, _L.description, _L.quantity, _L.unit_price, _L.amount, _L.period_start,
                         _L.period_end, Plan.code)
@@ -131,7 +134,7 @@ def get_customer_by_phone(phone: str, *, database_url: Optional[str] = None) -> 
     return found[0] if len(found) == 1 else None
 
 
-def _invoice_dto(session: Session, invoice: Invoice, account_number: str, customer_name: str,
+def _invoice_dto(session: Session, invoice: Any, account_number: str, customer_name: str,
                  today: date) -> InvoiceDTO:
     lines = [InvoiceLineDTO(*row) for row in session.execute(INVOICE_LINES, {"invoice_id": invoice.id})]
     payments = [PaymentDTO(*row) for row in session.execute(INVOICE_PAYMENTS, {"invoice_id": invoice.id})]
@@ -155,7 +158,7 @@ def get_invoice(invoice_number: str, *, database_url: Optional[str] = None,
         return None
     with read_scope(database_url) as session:
         row = session.execute(INVOICE_WITH_CUSTOMER, {"number": number}).first()
-        return _invoice_dto(session, row[0], row[1], row[2], today or today_utc()) if row else None
+        return _invoice_dto(session, row, row.account_number, row.name, today or today_utc()) if row else None
 
 
 def list_invoices(account_number: str, *, limit: int = 12, database_url: Optional[str] = None,

@@ -15,11 +15,11 @@ import uuid
 from pathlib import Path
 from typing import Dict, Iterator, List
 
-import aio_pika
 import psycopg2
 import pytest
 import redis
 
+from bot.analytics.store import load_events
 from tests.servers import PY, ROOT, free_port
 
 pytestmark = [pytest.mark.servers, pytest.mark.postgres]
@@ -56,7 +56,8 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
                RABBITMQ_USER="guest", RABBITMQ_PASSWORD="guest", RABBITMQ_QUEUE=queue,
                NGINX_DIR=str(work / "nginx"), CHANNEL_STATE_DB=str(work / "channels.db"), SEED_CUSTOMERS="20",
                AGENT_SESSION_SECRET="prod-session-secret-" + tag, WEB_JWT_SECRET="prod-web-secret-" + tag,
-               AGENT_DEMO_PASSWORD="", LOG_LEVEL="INFO")
+               AGENT_DEMO_PASSWORD="", LOG_LEVEL="INFO",
+               ANALYTICS_DATABASE_URL=f"sqlite:///{work / 'analytics.db'}")
     log = open(work / "stack.log", "wb")
     proc = subprocess.Popen([PY, "scripts/stack.py", "run", "--profile", "prod", "--replicas", "2"], cwd=ROOT,
                             env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -75,7 +76,8 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
         raise RuntimeError((work / "stack.log").read_text()[-4000:])
     yield {"lb": f"http://127.0.0.1:{ports['RASA_PORT']}", "token": env["RASA_API_TOKEN"], "queue": queue,
            "replicas": [f"http://127.0.0.1:{p}" for p in rasa_ports], "billing_db": billing_db,
-           "prefix": env["REDIS_KEY_PREFIX"], "log": str(work / "stack.log")}
+           "prefix": env["REDIS_KEY_PREFIX"], "log": str(work / "stack.log"),
+           "analytics": env["ANALYTICS_DATABASE_URL"], "billing_url": env["PROD_DATABASE_URL"]}
     proc.terminate()
     try:
         proc.wait(30)
@@ -87,6 +89,16 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     conn.close()
     redis.Redis(db=3).delete(*(redis.Redis(db=3).keys(env["REDIS_KEY_PREFIX"] + "*") or [b"none"]))
+    asyncio.run(_delete_queue(queue))
+
+
+async def _delete_queue(name: str) -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(name)
 
 
 def _converse(prod: Dict[str, str], sender: str, errors: List[str]) -> None:
@@ -98,28 +110,6 @@ def _converse(prod: Dict[str, str], sender: str, errors: List[str]) -> None:
                 errors.append(f"{sender}: no reply to {text!r} from {replica}")
     except Exception as exc:  # noqa: BLE001 - reported by the test
         errors.append(f"{sender}: {exc!r}")
-
-
-def _consume(queue: str, senders: set, expected: int, timeout: float = 60.0) -> List[dict]:
-    async def run() -> List[dict]:
-        connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
-        seen: List[dict] = []
-        async with connection:
-            channel = await connection.channel()
-            q = await channel.declare_queue(queue, durable=True)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and len([e for e in seen if e.get("event") == "user"]) < expected:
-                message = await q.get(fail=False, timeout=5)
-                if message is None:
-                    await asyncio.sleep(0.2)
-                    continue
-                await message.ack()
-                event = json.loads(message.body)
-                if event.get("sender_id") in senders:
-                    seen.append(event)
-            await channel.queue_delete(queue)
-        return seen
-    return asyncio.run(run())
 
 
 def test_interleaved_turns_on_two_replicas_lose_and_reorder_nothing(prod: Dict[str, str]) -> None:
@@ -143,12 +133,24 @@ def test_interleaved_turns_on_two_replicas_lose_and_reorder_nothing(prod: Dict[s
         assert all(kinds[i + 1] == "bot" for i, k in enumerate(kinds) if k == "user"), kinds  # each turn answered
         slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
         assert slots.get("account_number") == "ACC-1003" and slots.get("verified") is True
-    published = _consume(prod["queue"], set(senders), CONVERSATIONS * len(SCRIPT))
-    # Every event reaches the queue. Two replicas publish independently, so the queue's arrival order
-    # may interleave; each event's timestamp orders them (the analytics consumer sorts by it).
-    per_sender = {s: [e["text"] for e in sorted(published, key=lambda e: e["timestamp"])
-                      if e["sender_id"] == s and e["event"] == "user"] for s in senders}
+    # Every event reaches RabbitMQ and the analytics consumer. Two replicas publish independently, so
+    # the queue's arrival order may interleave; each event's timestamp orders them.
+    deadline = time.monotonic() + 60
+    while True:
+        published = load_events(prod["analytics"], senders)
+        per_sender = {s: [e["text"] for e in published if e["sender_id"] == s and e["event"] == "user"]
+                      for s in senders}
+        if all(texts == SCRIPT for texts in per_sender.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     assert all(texts == SCRIPT for texts in per_sender.values()), per_sender
+    report = subprocess.run([PY, "-m", "bot.analytics.report", "--analytics-url", prod["analytics"],
+                             "--database-url", prod["billing_url"], "--out", str(Path(prod["log"]).parent / "report")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert report.returncode == 0, report.stderr[-2000:]
+    figures = json.loads((Path(prod["log"]).parent / "report" / "summary.json").read_text())
+    assert figures["conversations"] >= CONVERSATIONS
+    assert (Path(prod["log"]).parent / "report" / "outcomes.png").stat().st_size > 0
 
 
 def test_locks_live_in_redis_and_the_ledger_in_postgres(prod: Dict[str, str]) -> None:

@@ -1,0 +1,66 @@
+"""Consume Rasa's events from RabbitMQ into the analytics store: ``python -m bot.analytics.consumer``.
+
+Settings: RABBITMQ_HOST/PORT/USER/PASSWORD, RABBITMQ_QUEUE, ANALYTICS_DATABASE_URL. A message is
+acknowledged only after its event is stored, so a crash loses nothing (a redelivery is ignored by the
+store's event key). ``--drain`` stops when the queue is empty (for reports and tests).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+from typing import Optional
+
+import aio_pika
+from dotenv import load_dotenv
+
+from bot.analytics.store import add_events
+
+logger = logging.getLogger(__name__)
+
+
+def amqp_url() -> str:
+    return (f"amqp://{os.environ.get('RABBITMQ_USER', 'guest')}:{os.environ.get('RABBITMQ_PASSWORD', 'guest')}@"
+            f"{os.environ.get('RABBITMQ_HOST', '127.0.0.1')}:{os.environ.get('RABBITMQ_PORT', '5672')}/")
+
+
+async def consume(queue_name: str, url: Optional[str] = None, drain: bool = False, idle_seconds: float = 2.0) -> int:
+    stored = 0
+    connection = await aio_pika.connect_robust(amqp_url())
+    async with connection:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=200)
+        queue = await channel.declare_queue(queue_name, durable=True)
+        while True:
+            message = await queue.get(fail=False, timeout=5)
+            if message is None:
+                if drain:
+                    return stored
+                await asyncio.sleep(idle_seconds)
+                continue
+            try:
+                event = json.loads(message.body)
+            except ValueError:
+                logger.warning("analytics: dropped a message that is not JSON")
+                await message.ack()
+                continue
+            stored += add_events([event], url)
+            await message.ack()
+
+
+def main(argv: Optional[list] = None) -> int:
+    load_dotenv(override=False)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--queue", default=os.environ.get("RABBITMQ_QUEUE", "northwind_events"))
+    parser.add_argument("--drain", action="store_true", help="stop when the queue is empty")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)-8s %(name)s - %(message)s")
+    stored = asyncio.run(consume(args.queue, drain=args.drain))
+    print(f"analytics: stored {stored} new event(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Where the consumer keeps events: one table, any SQLAlchemy URL (default an SQLite file).
+
+Each event is stored once: its key is a hash of the event's JSON, so a redelivered message (the
+broker's at-least-once delivery) changes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any, Dict, Iterable, List, Optional
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+
+DEFAULT_URL = "sqlite:///var/analytics.db"
+metadata = MetaData()
+events = Table(
+    "analytics_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_key", String(64), nullable=False, unique=True),
+    Column("sender_id", String(128), nullable=False, index=True),
+    Column("event", String(40), nullable=False),
+    Column("timestamp", Float, nullable=False, index=True),
+    Column("body", Text, nullable=False),
+)
+_engines: Dict[str, Engine] = {}
+
+
+def resolve_url(url: Optional[str] = None) -> str:
+    return url or os.environ.get("ANALYTICS_DATABASE_URL") or DEFAULT_URL
+
+
+def engine_for(url: Optional[str] = None) -> Engine:
+    url = resolve_url(url)
+    if url not in _engines:
+        if url.startswith("sqlite:///"):
+            os.makedirs(os.path.dirname(os.path.abspath(url[len("sqlite:///"):])) or ".", exist_ok=True)
+        engine = create_engine(url, future=True)
+        metadata.create_all(engine)
+        _engines[url] = engine
+    return _engines[url]
+
+
+def event_key(event: Dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def add_events(batch: Iterable[Dict[str, Any]], url: Optional[str] = None) -> int:
+    """Store events not seen before; returns how many were new."""
+    engine = engine_for(url)
+    rows = [{"event_key": event_key(e), "sender_id": str(e.get("sender_id") or ""), "event": str(e.get("event")),
+             "timestamp": float(e.get("timestamp") or 0.0), "body": json.dumps(e, default=str)} for e in batch]
+    if not rows:
+        return 0
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    with engine.begin() as conn:
+        result = conn.execute(insert(events).values(rows).on_conflict_do_nothing(index_elements=["event_key"]))
+        return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+
+
+def load_events(url: Optional[str] = None, senders: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    """Stored events in time order (optionally only some conversations)."""
+    query = select(events.c.body).order_by(events.c.timestamp, events.c.id)
+    if senders:
+        query = query.where(events.c.sender_id.in_(senders))
+    with engine_for(url).connect() as conn:
+        return [json.loads(body) for (body,) in conn.execute(query)]
