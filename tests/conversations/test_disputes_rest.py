@@ -29,7 +29,8 @@ def joined(replies: List[dict]) -> str:
     return " ".join(r.get("text", "") for r in replies)
 
 
-def test_maria_refund_happens_once_even_after_a_second_yes(stack: Stack) -> None:
+def test_maria_refund_happens_once_even_after_a_second_yes(fresh_ledger: Stack) -> None:
+    stack = fresh_ledger
     me = sender("maria")
     offers = talk(stack, me, "I was charged twice this month", "INV-0142", "maria.lopez@example.com")
     assert "That's our mistake, and I'm sorry." in joined(offers)
@@ -49,7 +50,8 @@ def test_maria_refund_happens_once_even_after_a_second_yes(stack: Stack) -> None
     assert "Thanks for your feedback" in joined(talk(stack, me, "no thanks"))
 
 
-def test_an_offer_that_was_not_made_is_not_executed(stack: Stack) -> None:
+def test_an_offer_that_was_not_made_is_not_executed(fresh_ledger: Stack) -> None:
+    stack = fresh_ledger
     me = sender("forged")
     offer = joined(talk(stack, me, "there's a late fee on my bill I shouldn't pay", "INV-0207", "10001"))
     assert "$25.00" in offer
@@ -64,7 +66,8 @@ def test_an_offer_that_was_not_made_is_not_executed(stack: Stack) -> None:
     assert not lookup.list_corrections("ACC-1002", database_url=stack.database_url)
 
 
-def test_priya_gets_the_three_month_plan_she_asked_for(stack: Stack) -> None:
+def test_priya_gets_the_three_month_plan_she_asked_for(fresh_ledger: Stack) -> None:
+    stack = fresh_ledger
     me = sender("priya")
     plans = joined(talk(stack, me, "I need a payment plan", "ACC-1003", "60614"))
     assert "$1,240.00" in plans
@@ -75,7 +78,8 @@ def test_priya_gets_the_three_month_plan_she_asked_for(stack: Stack) -> None:
     assert plan.total_amount == Decimal("1240.00")
 
 
-def test_liam_declines_the_review_and_his_invoice_is_unchanged(stack: Stack) -> None:
+def test_liam_declines_the_review_and_his_invoice_is_unchanged(fresh_ledger: Stack) -> None:
+    stack = fresh_ledger
     me = sender("liam")
     before = lookup.get_invoice("INV-0610", database_url=stack.database_url)
     explained = joined(talk(stack, me, "I think my bill is wrong", "my account is ACC-1006", "02134"))
