@@ -80,15 +80,17 @@ def prepare(env: dict) -> dict:
     env["DATABASE_URL"] = env.get("PROD_DATABASE_URL") or \
         "postgresql+psycopg2://postgres@127.0.0.1:5432/northwind_billing"
     env["RASA_ENDPOINTS"] = env.get("RASA_ENDPOINTS") or "endpoints.prod.yml"
-    env.setdefault("WEB_CHAT_REDIS_URL", f"redis://{env.get('REDIS_HOST', '127.0.0.1')}:{env.get('REDIS_PORT', '6379')}/"
-                                         f"{env.get('REDIS_DB', '1')}")
+    if not env.get("WEB_CHAT_REDIS_URL"):
+        env["WEB_CHAT_REDIS_URL"] = (f"redis://{env.get('REDIS_HOST') or '127.0.0.1'}:{env.get('REDIS_PORT') or '6379'}/"
+                                     f"{env.get('REDIS_DB') or '1'}")
     for key, default in (("TRACKER_PG_HOST", "127.0.0.1"), ("TRACKER_PG_PORT", "5432"), ("TRACKER_PG_USER", "postgres"),
                          ("TRACKER_PG_PASSWORD", ""), ("TRACKER_PG_DB", "northwind_tracker"),
                          ("REDIS_HOST", "127.0.0.1"), ("REDIS_PORT", "6379"), ("REDIS_DB", "1"),
                          ("REDIS_KEY_PREFIX", "northwind"), ("RABBITMQ_HOST", "127.0.0.1"), ("RABBITMQ_PORT", "5672"),
                          ("RABBITMQ_USER", "guest"), ("RABBITMQ_PASSWORD", "guest"),
                          ("RABBITMQ_QUEUE", "northwind_events")):
-        env.setdefault(key, default)
+        if not env.get(key):  # unset or empty in .env: the documented default
+            env[key] = default
     ensure_database(env["DATABASE_URL"])
     # Rasa's SQL tracker store does not create its database (and silently falls back to memory).
     ensure_database(f"postgresql+psycopg2://{env['TRACKER_PG_USER']}:{env['TRACKER_PG_PASSWORD']}@"
