@@ -14,6 +14,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, cr
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 DEFAULT_URL = "sqlite:///var/analytics.db"
 metadata = MetaData()
@@ -39,7 +40,11 @@ def engine_for(url: Optional[str] = None) -> Engine:
         if url.startswith("sqlite:///"):
             os.makedirs(os.path.dirname(os.path.abspath(url[len("sqlite:///"):])) or ".", exist_ok=True)
         engine = create_engine(url, future=True)
-        metadata.create_all(engine)
+        try:
+            metadata.create_all(engine)
+        except OperationalError as exc:  # another process created it at the same moment
+            if "already exists" not in str(exc):
+                raise
         _engines[url] = engine
     return _engines[url]
 

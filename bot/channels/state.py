@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 DEFAULT_STATE_DB = "var/channels.db"
 SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -92,9 +92,20 @@ def _engine_for(path: str) -> Engine:
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.close()
 
-            metadata.create_all(engine)
+            _create_tables(engine)
             _engines[key] = engine
         return engine
+
+
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """CREATE TABLE IF missing; several servers starting at once may race to create them."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except OperationalError as exc:
+            if "already exists" not in str(exc) or attempt == attempts - 1:
+                raise
 
 
 class ChannelStateStore:
