@@ -45,6 +45,17 @@ def _env() -> dict:
 
 
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    """Wait until ``url`` answers; if it never does, the process is stopped before giving up."""
+    try:
+        _poll_http(url, proc, timeout)
+    except SystemExit:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
+
+
+def _poll_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -137,7 +148,7 @@ def run(model: Optional[str], profile: str = "default", replicas: int = 1) -> in
             import stack_prod  # scripts/stack_prod.py: PostgreSQL, Redis, RabbitMQ, replicas behind nginx
 
             env = stack_prod.prepare(env)
-            procs.extend(stack_prod.start(env, model, replicas, sys.modules[__name__]))
+            stack_prod.start(env, model, replicas, sys.modules[__name__], procs)  # fills procs as it starts them
         else:
             procs.append(start_action_server(env))
             procs.append(start_rasa_server(env, model))

@@ -121,21 +121,27 @@ def _ports(env: dict, list_key: str, base_key: str, base: int, replicas: int) ->
     return [int(env.get(base_key, str(base))) + i for i in range(replicas)]
 
 
-def start(env: dict, model: Optional[str], replicas: int, stack: ModuleType) -> List[subprocess.Popen]:
+def start(env: dict, model: Optional[str], replicas: int, stack: ModuleType,
+          procs: List[subprocess.Popen]) -> List[subprocess.Popen]:
+    """Start everything, adding each process to ``procs`` at once: if a later one fails, the caller
+    stops the ones already running."""
     if not Path(NGINX).exists():
         raise SystemExit("nginx is needed for the production profile: run `make prod-deps` (apt-get install nginx)")
     rasa_ports = _ports(env, "RASA_REPLICA_PORTS", "RASA_REPLICA_BASE_PORT", 5105, replicas)
     action_ports = _ports(env, "ACTION_REPLICA_PORTS", "ACTION_REPLICA_BASE_PORT", 5155, replicas)
     conf = write_nginx_conf(env, rasa_ports, action_ports)
-    procs: List[subprocess.Popen] = []
-    actions = [stack.start_action_server({**env, "ACTION_SERVER_PORT": str(p)}, wait=False) for p in action_ports]
-    procs += actions
+    actions = []
+    for port in action_ports:
+        actions.append(stack.start_action_server({**env, "ACTION_SERVER_PORT": str(port)}, wait=False))
+        procs.append(actions[-1])
     nginx = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(conf.parent), "-g", "daemon off;"], cwd=ROOT)
     procs.append(nginx)
     lb_actions = f"http://{env['ACTION_SERVER_HOST']}:{env['ACTION_SERVER_PORT']}/webhook"
-    rasas = [stack.start_rasa_server({**env, "RASA_PORT": str(p), "ACTION_ENDPOINT_URL": lb_actions}, model,
-                                     wait=False) for p in rasa_ports]
-    procs += rasas
+    rasas = []
+    for port in rasa_ports:
+        rasas.append(stack.start_rasa_server({**env, "RASA_PORT": str(port), "ACTION_ENDPOINT_URL": lb_actions},
+                                             model, wait=False))
+        procs.append(rasas[-1])
     for port, proc in zip(action_ports, actions):
         stack._wait_http(f"http://{env['ACTION_SERVER_HOST']}:{port}/health", proc, 120)
     for port, proc in zip(rasa_ports, rasas):
