@@ -7,15 +7,12 @@ from typing import Any, Dict
 
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse, file, json, redirect
+from sanic.response import HTTPResponse, file, redirect
 
 from bot.agents import accounts, sessions
+from bot.agents.http import error as _error
 
 CONSOLE = Path(__file__).resolve().parents[2] / "web" / "console"
-
-
-def _error(status: int, message: str) -> HTTPResponse:
-    return json({"error": message}, status=status)
 
 
 def register(app: Sanic, *, secret: str, db: Dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping
 
 from bot.billing.dto import HandoffDTO
 
@@ -78,7 +78,3 @@ def ordered(handoffs: Iterable[HandoffDTO], now: datetime) -> List[Dict[str, Any
         })
     entries.sort(key=lambda e: (-e["priority"], e["created_at"]))
     return entries
-
-
-def channel_of(packet: Optional[Mapping[str, Any]]) -> Optional[str]:
-    return (packet or {}).get("channel")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from datetime import timedelta
 from functools import wraps
 from typing import Any, Awaitable, Callable, Dict, Optional
 
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 OUTCOMES = ("resolved_corrected", "resolved_explained", "resolved_payment_plan", "resolved_no_change",
             "customer_unreachable", "duplicate")
+TOUCH_EVERY = timedelta(seconds=60)  # presence is counted over accounts.STALE_AFTER (5 min)
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
 
@@ -78,7 +80,8 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
             agent = accounts.get_agent(claims["sub"], **db)
             if agent is None:
                 return _error(401, "Please sign in.")
-            accounts.touch(agent.username, **db)
+            if agent.last_seen_at is None or utcnow() - agent.last_seen_at > TOUCH_EVERY:
+                accounts.touch(agent.username, **db)  # not a write per console poll
             request.ctx.agent = agent
             request.ctx.csrf = claims["csrf"]
             return await handler(request, *args, **kwargs)
