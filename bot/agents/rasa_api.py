@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-AGENT_MESSAGE_KEY = "agent"  # metadata on a bot event that an agent wrote
+from bot.escalation.packet import AGENT_MESSAGE_KEY, transcript
 
 
 class RasaApiError(Exception):
@@ -46,7 +46,7 @@ class RasaApi:
         return await self._request("GET", self._url(conversation_id), {"include_events": "ALL"})
 
     async def transcript(self, conversation_id: str) -> List[Dict[str, Any]]:
-        return transcript_from_events((await self.tracker(conversation_id)).get("events") or [])
+        return transcript((await self.tracker(conversation_id)).get("events") or [], limit=None)
 
     async def send_agent_message(self, conversation_id: str, text: str, agent: str,
                                  extra_events: Optional[List[Dict[str, Any]]] = None) -> None:
@@ -57,22 +57,3 @@ class RasaApi:
 
     async def append(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
         await self._request("POST", self._url(conversation_id, "/events"), {}, events)
-
-
-def transcript_from_events(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Who said what and when, from tracker events (user, bot, agent; pause and resume markers)."""
-    lines: List[Dict[str, Any]] = []
-    for event in events:
-        kind = event.get("event")
-        if kind == "user":
-            text = event.get("text") or ""
-            lines.append({"actor": "customer", "text": text, "timestamp": event.get("timestamp"),
-                          "channel": event.get("input_channel")})
-        elif kind == "bot":
-            agent = (event.get("metadata") or {}).get(AGENT_MESSAGE_KEY)
-            lines.append({"actor": "agent" if agent else "bot", "agent": agent, "text": event.get("text") or "",
-                          "timestamp": event.get("timestamp")})
-        elif kind in ("pause", "resume"):
-            lines.append({"actor": "system", "text": "conversation paused for an agent" if kind == "pause"
-                          else "conversation handed back to the assistant", "timestamp": event.get("timestamp")})
-    return lines

@@ -28,8 +28,12 @@ NEXT_STEPS: Mapping[str, str] = {
 }
 
 
-def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
-    """Customer and bot messages, oldest first (the last ``MAX_TRANSCRIPT``)."""
+AGENT_MESSAGE_KEY = "agent"  # metadata on a bot event that a human agent wrote
+
+
+def transcript(events: Iterable[Mapping[str, Any]], limit: Optional[int] = MAX_TRANSCRIPT) -> List[Dict[str, Any]]:
+    """Who said what and when, oldest first: customer, bot and agent messages, and the pause/resume
+    markers of a handoff. The handoff packet keeps the last ``limit``; the console asks for all."""
     lines: List[Dict[str, Any]] = []
     for event in events:
         kind = event.get("event")
@@ -37,8 +41,15 @@ def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
             lines.append({"actor": "customer", "text": event["text"], "timestamp": event.get("timestamp"),
                           "channel": event.get("input_channel")})
         elif kind == "bot" and event.get("text"):
-            lines.append({"actor": "bot", "text": event["text"], "timestamp": event.get("timestamp")})
-    return lines[-MAX_TRANSCRIPT:]
+            agent = (event.get("metadata") or {}).get(AGENT_MESSAGE_KEY)
+            line = {"actor": "agent" if agent else "bot", "text": event["text"], "timestamp": event.get("timestamp")}
+            if agent:
+                line["agent"] = agent
+            lines.append(line)
+        elif kind in ("pause", "resume"):
+            lines.append({"actor": "system", "text": "conversation paused for an agent" if kind == "pause"
+                          else "conversation handed back to the assistant", "timestamp": event.get("timestamp")})
+    return lines if limit is None else lines[-limit:]
 
 
 def latest_channel(events: Iterable[Mapping[str, Any]]) -> Optional[str]:
