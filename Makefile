@@ -117,6 +117,10 @@ eval-nlu: venv
 bench-billing: venv
 	$(PY) scripts/bench_billing.py --json results/bench_billing.json
 
+.PHONY: bench-sentiment
+bench-sentiment: venv
+	$(PY) scripts/bench_sentiment.py --json results/bench_sentiment.json
+
 lock: venv
 	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.txt
 

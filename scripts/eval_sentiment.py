@@ -177,18 +177,36 @@ def main() -> None:
         json.dump(metrics, handle, indent=2)
 
     dev_report = metrics["goemotions_dev"]
-    print(f"GoEmotions dev (n={dev_report['n']})")  # type: ignore[index]
-    print(f"  negative-group F1      {dev_report['negative_group']['f1']:.3f}")  # type: ignore[index]
-    print(f"  anger-or-annoyance F1  {dev_report['anger_or_annoyance']['f1']:.3f}")  # type: ignore[index]
-    if vader_dev is not None:
-        base = metrics["goemotions_dev_vader_baseline"]
-        print(f"  VADER baseline: negative-group F1 {base['negative_group']['f1']:.3f}, "  # type: ignore[index]
-              f"anger-or-annoyance F1 {base['anger_or_annoyance']['f1']:.3f}")  # type: ignore[index]
-    else:
-        print("  VADER baseline: skipped (pip install vaderSentiment==3.3.2)")
+    base = metrics.get("goemotions_dev_vader_baseline")
     a = agreement["all"]
-    print(f"VADER human ratings, held-out 20% (n={a['n']}): Pearson r {a['pearson_r_score_vs_mean_rating']:.3f}, "  # type: ignore[index]
-          f"3-class acc {a['accuracy_3class_vs_label3_thresh0.5']:.3f}")  # type: ignore[index]
+    tool_all = agreement.get("all__vader_tool")
+
+    def cell(report, *keys) -> str:
+        if report is None:
+            return "n/a"
+        for key in keys:
+            report = report[key]  # type: ignore[index]
+        return f"{report:.3f}"
+
+    rows = [
+        (f"GoEmotions dev (n={dev_report['n']}): negative-group F1", "goal >= 0.70",  # type: ignore[index]
+         cell(dev_report, "negative_group", "f1"), cell(base, "negative_group", "f1")),
+        ("GoEmotions dev: anger-or-annoyance F1 (tone != calm)", "goal >= 0.50",
+         cell(dev_report, "anger_or_annoyance", "f1"), cell(base, "anger_or_annoyance", "f1")),
+        ("GoEmotions dev: positive-group F1", "",
+         cell(dev_report, "positive_group", "f1"), cell(base, "positive_group", "f1")),
+        (f"VADER ratings, held-out 20% (n={a['n']}): Pearson r", "",  # type: ignore[index]
+         cell(a, "pearson_r_score_vs_mean_rating"), cell(tool_all, "pearson_r_score_vs_mean_rating")),
+        ("VADER ratings, held-out: 3-class accuracy", "",
+         cell(a, "accuracy_3class_vs_label3_thresh0.5"),
+         cell(tool_all, "accuracy_3class_vs_label3_thresh0.5")),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'metric':<{width}}  {'':<12}  {'ours':>6}  {'VADER':>6}")
+    for name, goal, ours, vader in rows:
+        print(f"{name:<{width}}  {goal:<12}  {ours:>6}  {vader:>6}")
+    if base is None:
+        print("(VADER baseline skipped: pip install vaderSentiment==3.3.2)")
     if "billing_cross_validation" in metrics:
         b = metrics["billing_cross_validation"]
         print(f"Billing messages {b['folds']}-fold CV (n={b['n']}): label acc {b['label_accuracy']:.3f}, "  # type: ignore[index]

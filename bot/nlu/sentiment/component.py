@@ -62,7 +62,7 @@ class SentimentAnalyzer(GraphComponent):
             "corpus_dir": None,
             # hyper-parameters, see bot.nlu.sentiment.training.TrainingParams
             "C": None,
-            "billing_weight": 6.0,
+            "billing_weight": 12.0,
             "vader_weight": 1.0,
             "use_vader": True,
             "tone_implies_negative": True,

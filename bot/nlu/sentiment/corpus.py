@@ -192,7 +192,7 @@ def vader_targets(label3: str) -> Targets:
 
 def load_corpus(
     corpus_dir: Optional[Path] = None,
-    billing_weight: float = 6.0,
+    billing_weight: float = 12.0,
     vader_weight: float = 1.0,
 ) -> List[Example]:
     """All examples of the shipped corpus with their split and targets."""

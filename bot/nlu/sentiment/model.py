@@ -29,6 +29,8 @@ from bot.nlu.sentiment import text as tx
 from bot.nlu.sentiment.types import HEADS, Label, SentimentResult, Tone
 
 FORMAT_VERSION = 1
+# highest score a message of each tone can get (see SentimentModel.decide)
+_TONE_SCORE_CEILING: Dict[str, float] = {"calm": 1.0, "frustrated": -0.5, "angry": -0.75}
 WEIGHTS_FILE = "sentiment_weights.npz"
 META_FILE = "sentiment_meta.json"
 
@@ -40,7 +42,10 @@ class Thresholds:
     negative: float = 0.5
     positive: float = 0.5
     anger_annoyance: float = 0.5
-    anger: float = 0.5
+    anger: float = 0.5  # anger head at or above: tone "angry"
+    # anger head at or above (but below ``anger``): at least "frustrated";
+    # None = same as ``anger`` (models saved before this threshold existed)
+    anger_upset: Optional[float] = None
 
     def as_dict(self) -> Dict[str, float]:
         return {
@@ -48,7 +53,12 @@ class Thresholds:
             "positive": self.positive,
             "anger_annoyance": self.anger_annoyance,
             "anger": self.anger,
+            "anger_upset": self.upset_anger,
         }
+
+    @property
+    def upset_anger(self) -> float:
+        return self.anger if self.anger_upset is None else self.anger_upset
 
 
 @dataclass
@@ -120,7 +130,7 @@ class SentimentModel:
         t = self.thresholds
         if p_anger >= t.anger:
             tone: Tone = "angry"
-        elif p_aa >= t.anger_annoyance:
+        elif p_aa >= t.anger_annoyance or p_anger >= t.upset_anger:
             tone = "frustrated"
         else:
             tone = "calm"
@@ -138,11 +148,15 @@ class SentimentModel:
         # score: positive minus negative evidence, kept consistent in sign with
         # the label (an upset tone can make a message negative even when the
         # negative head alone is unsure, e.g. sarcasm "great, charged twice")
-        score = p_pos - p_neg
+        # and with the tone: frustrated <= -0.5, angry <= -0.75, so the score
+        # never says "less upset" than the tone does.
+        upset = max(p_neg, p_aa)
+        score = p_pos - upset
         if label == "negative":
-            score = min(score, -0.5 * max(p_neg, p_aa))
+            score = min(score, -0.5 * upset)
         elif label == "positive":
             score = max(score, 0.5 * p_pos)
+        score = min(score, _TONE_SCORE_CEILING[tone])
         score = max(-1.0, min(1.0, score))
         return {"label": label, "score": round(score, 4), "tone": tone}
 
