@@ -154,7 +154,7 @@ async def _delete_queue(name: str) -> None:
         await channel.queue_delete(name)
 
 
-def start_fault_stack(work: Path) -> FaultStack:
+def start_fault_stack(work: Path, extra_env: Optional[Dict[str, str]] = None) -> FaultStack:
     if not list((ROOT / "models").glob("*.tar.gz")):
         raise RuntimeError("no trained model in models/: run `make train` first")
     tag = uuid.uuid4().hex[:10]
@@ -181,6 +181,7 @@ def start_fault_stack(work: Path) -> FaultStack:
         CHANNEL_STATE_DB=str(work / "channels.db"), WEB_JWT_SECRET="faults-web-" + tag,
         ANALYTICS_DATABASE_URL=f"sqlite:///{work / 'analytics.db'}", BILLING_FAULT_CRASH_AFTER_COMMIT="",
     )
+    env.update(extra_env or {})
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{env['ACTION_SERVER_PORT']}/webhook"
     stack = FaultStack(work=work, tag=tag, pg=pg, redis=red, rabbit=rabbit, env=env, billing_db=billing_db,
                        tracker_db=tracker_db, queue=queue)

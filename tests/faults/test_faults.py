@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.request
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import psycopg2
 import pytest
@@ -17,15 +18,21 @@ import pytest
 from bot.analytics.store import load_events
 from bot.billing import lookup
 from bot.billing.faults import CRASH_EXIT_CODE
+from bot.channels import customer_token
 from bot.dialogue.replies import TROUBLE_REACHING_ACCOUNT
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, FakeTwilioApi, inbound_sms_params, \
+    signed_request
 from tests.faults.harness import FaultStack, start_fault_stack
+from tests.web.test_web_chat_socket import Customer
 
 pytestmark = [pytest.mark.servers, pytest.mark.postgres]
 
 
 @pytest.fixture(scope="module")
-def fs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
-    stack = start_fault_stack(tmp_path_factory.mktemp("faults"))
+def fs(tmp_path_factory: pytest.TempPathFactory, twilio_api: FakeTwilioApi) -> Iterator[FaultStack]:
+    stack = start_fault_stack(tmp_path_factory.mktemp("faults"), {
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_NUMBER": TWILIO_NUMBER,
+        "TWILIO_API_BASE_URL": twilio_api.url, "TWILIO_PUBLIC_URL": ""})
     yield stack
     stack.shutdown()
 
@@ -89,6 +96,59 @@ def test_concurrent_duplicate_yes_and_retried_webhook_refund_once(fs: FaultStack
     assert users(fs, sender).count("yes") == 3  # every delivery is in the tracker, in order
 
 
+def post_sms(fs: FaultStack, params: Dict[str, str]) -> int:
+    url = fs.base_url + "/webhooks/twilio_sms/webhook"
+    body, headers = signed_request(url, params)
+    with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=60) as resp:
+        return resp.status
+
+
+def sms_containing(api: FakeTwilioApi, to: str, needle: str, seen: int, timeout: float = 60) -> List[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = api.bodies_to(to)[seen:]
+        if any(needle in b for b in new):
+            return new
+        time.sleep(0.2)
+    raise AssertionError(f"no SMS with {needle!r}: {api.bodies_to(to)[seen:]}")
+
+
+def test_twilio_retry_delivered_twice_at_once_refunds_once(fs: FaultStack, twilio_api: FakeTwilioApi) -> None:
+    aisha = "+12065550105"  # her number on file
+    seen = len(twilio_api.bodies_to(aisha))
+    assert post_sms(fs, inbound_sms_params(aisha, "I cancelled last month and you still billed me $79")) == 200
+    offer = " ".join(sms_containing(twilio_api, aisha, "INV-0501", seen))
+    if "go ahead" not in offer:
+        seen = len(twilio_api.bodies_to(aisha))
+        assert post_sms(fs, inbound_sms_params(aisha, "refund please")) == 200
+        offer = " ".join(sms_containing(twilio_api, aisha, "go ahead", seen))
+    assert "$79.00" in offer
+    seen, before = len(twilio_api.bodies_to(aisha)), len(users(fs, aisha))
+    params = inbound_sms_params(aisha, "yes")  # one MessageSid, delivered twice at the same moment
+    statuses: List[Optional[int]] = [None, None]
+    start = threading.Barrier(2)
+
+    def deliver(i: int) -> None:
+        start.wait()
+        statuses[i] = post_sms(fs, params)
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200, 200]
+    done = sms_containing(twilio_api, aisha, "REF-", seen)
+    time.sleep(3)  # a second answer, if there were one, would have arrived by now
+    refunds = [c for c in lookup.list_corrections("ACC-1005", database_url=fs.database_url)
+               if c.invoice_number == "INV-0501" and c.kind == "refund"]
+    assert len(refunds) == 1 and refunds[0].reference in " ".join(done)
+    answered = twilio_api.bodies_to(aisha)[seen:]
+    assert sum("Done. I've issued a refund of $79.00" in b for b in answered) == 1, answered  # answered once
+    assert not any("already done" in b for b in answered), answered
+    assert len(users(fs, aisha)) == before + 1  # the retry never reached the conversation
+
+
 def test_crash_between_commit_and_reply_replays_the_same_reference(fs: FaultStack) -> None:
     sender = me("james")
     fs.say(sender, "there's a late fee on my bill I shouldn't pay")
@@ -123,11 +183,18 @@ def test_crash_between_commit_and_reply_replays_the_same_reference(fs: FaultStac
 
 def test_action_server_down_gets_an_honest_reply_and_the_conversation_resumes(fs: FaultStack) -> None:
     sender = verified_priya(fs)
-    fs.stop("actions", kill=True)
+    signed_in = Customer(fs, customer_token.issue("ACC-1003", key=fs.env["WEB_JWT_SECRET"]))  # web chat
     try:
-        assert fs.text(sender, "what's my balance?") == TROUBLE_REACHING_ACCOUNT
+        assert "$1,240.00" in " ".join(signed_in.say("what's my balance?"))
+        fs.stop("actions", kill=True)
+        try:
+            assert fs.text(sender, "what's my balance?") == TROUBLE_REACHING_ACCOUNT
+            assert signed_in.say("what's my balance?") == [TROUBLE_REACHING_ACCOUNT]
+        finally:
+            fs.start_actions()
+        assert "$1,240.00" in " ".join(signed_in.say("what's my balance?"))
     finally:
-        fs.start_actions()
+        signed_in.close()
     assert "$1,240.00" in fs.text(sender, "what's my balance?")  # still verified: state kept
     assert users(fs, sender)[-2:] == ["what's my balance?", "what's my balance?"]
 
@@ -139,6 +206,9 @@ def test_billing_database_down_gets_an_honest_reply_and_the_conversation_resumes
         assert fs.text(sender, "what's my balance?") == TROUBLE_REACHING_ACCOUNT
     finally:
         fs.pg.restore()
+    # The action itself answered (its reply is in the tracker), not only the channel's last resort.
+    bots = [e.get("text") for e in fs.tracker(sender)["events"] if e["event"] == "bot"]
+    assert bots[-1] == TROUBLE_REACHING_ACCOUNT
     assert "$1,240.00" in fs.text(sender, "what's my balance?")
     assert fs.tracker(sender)["slots"]["verified"] is True
 
