@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed-stamp
 DOMAIN := bot/domain
 RASA_ARGS := --domain $(DOMAIN) --config config.yml
 
-.PHONY: help setup venv web browser prod-deps db agent demo report train run run-prod shell test test-py test-stories validate eval-nlu bench-billing lock clean
+.PHONY: help setup venv web browser prod-deps db agent demo report train run run-prod shell test test-py test-stories validate eval-nlu bench-billing soak lock clean
 
 help:
 	@echo "make run      set up (venv, .env, database, model) and start the assistant"
@@ -120,6 +120,13 @@ bench-billing: venv
 .PHONY: bench-sentiment
 bench-sentiment: venv
 	$(PY) scripts/bench_sentiment.py --json results/bench_sentiment.json
+
+# Soak: SOAK_USERS concurrent dispute conversations for SOAK_MINUTES against the production profile
+# (started for the run): errors, lost messages/events, RSS of every process -> results/soak/soak.json.
+SOAK_USERS ?= 50
+SOAK_MINUTES ?= 10
+soak: setup prod-deps train
+	$(PY) scripts/soak.py --users $(SOAK_USERS) --minutes $(SOAK_MINUTES)
 
 lock: venv
 	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.txt

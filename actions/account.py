@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.billing import lookup
 from bot.dialogue.replies import balance_summary
+from actions.guard import BillingAction
 
 
-class ActionAccountSummary(Action):
+class ActionAccountSummary(BillingAction):
     def name(self) -> Text:
         return "action_account_summary"
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.billing.interactions import log_interaction
 from actions.common import COMMENTING, CSAT_BUTTONS, RATING, ask_csat, entity, latest_intent, latest_text, \
     plain_number
+from actions.guard import BillingAction
 
 ASK_COMMENT = "Thank you! Anything you'd like to tell us about this chat? (Or just say no.)"
 THANKS = "Thanks for your feedback, and for contacting Northwind Broadband. Take care!"
@@ -36,7 +37,7 @@ def store(tracker: Tracker, score: int, comment: Optional[Text]) -> None:
                     details={"kind": "csat", "score": score, "comment": comment})
 
 
-class ActionCsat(Action):
+class ActionCsat(BillingAction):
     def name(self) -> Text:
         return "action_csat"
 

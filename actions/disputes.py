@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -22,6 +22,7 @@ from actions.common import (
     escalation_state, forced_decision, hand_off, ids, latest_intent, latest_text, log_bot, log_customer,
     months_in, pending_offer, stored_offers,
 )
+from actions.guard import BillingAction
 
 NOT_VERIFIED = ("I couldn't confirm the account, so I can't share its details here. "
                 "You can reach a billing specialist at 1-800-555-0142 (Mon–Fri, 8am–8pm).")
@@ -61,7 +62,7 @@ def _present(dispatcher: CollectingDispatcher, tracker: Tracker, offers: Sequenc
     return _offer_state(offers, tracker) + [SlotSet("pending_offer", None), SlotSet("stage", CHOOSING)]
 
 
-class ActionReviewCase(Action):
+class ActionReviewCase(BillingAction):
     """Looks at what the verified customer asked about and answers with the case decision."""
 
     def name(self) -> Text:
@@ -179,7 +180,7 @@ def pick_offer(text: Text, offers: Sequence[Offer], intent: Optional[Text] = Non
     return None
 
 
-class ActionSelectOffer(Action):
+class ActionSelectOffer(BillingAction):
     """The customer picks an option (button or words): confirm it and wait for an explicit yes."""
 
     def name(self) -> Text:
@@ -239,7 +240,7 @@ class ActionSelectOffer(Action):
         return events + [SlotSet("pending_offer", answer.offer.to_dict()), SlotSet("stage", CONFIRMING)]
 
 
-class ActionExecuteOffer(Action):
+class ActionExecuteOffer(BillingAction):
     """An explicit yes: execute the pending offer exactly once (a second yes only replays the result)."""
 
     def name(self) -> Text:
@@ -275,7 +276,7 @@ class ActionExecuteOffer(Action):
         return ask_csat(dispatcher)
 
 
-class ActionDeclineOffer(Action):
+class ActionDeclineOffer(BillingAction):
     """A no: nothing changes; offer the other options again, or close."""
 
     def name(self) -> Text:

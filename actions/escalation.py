@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.escalation import ESCALATION_OFFER_KEY, evaluate
 from actions.common import escalation_state, hand_off, latest_intent, log_bot, log_customer
+from actions.guard import BillingAction
 
 EMPATHIZE = ("I'm sorry you've had this experience — I understand how frustrating billing problems are, "
              "and I want to put it right. Could you tell me what went wrong with your bill?")
@@ -24,7 +25,7 @@ EMPATHIZE_IN_CASE = ("I'm sorry — I understand how frustrating this is, and I 
 KEEP_HELPING = "Sure — what's going on with your bill?"
 
 
-class ActionEscalate(Action):
+class ActionEscalate(BillingAction):
     def name(self) -> Text:
         return "action_escalate"
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.guard import BillingAction
 
 TONES = ("calm", "frustrated", "angry")
 
 
-class ActionReadSentiment(Action):
+class ActionReadSentiment(BillingAction):
     def name(self) -> Text:
         return "action_read_sentiment"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -23,6 +23,7 @@ from bot.channels import customer_token
 from bot.channels.twilio_sms import CHANNEL_NAME as SMS_CHANNEL
 from bot.dialogue.identifiers import credentials_from_entities
 from bot.dialogue.replies import first_name
+from actions.guard import BillingAction
 
 FORM = "verify_form"
 IDENTIFIER = "verify_identifier"
@@ -35,7 +36,7 @@ MAX_FAILURES = 3
 DIGRESSIONS = {"greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "complain", "request_human"}
 
 
-class ActionAskVerifyIdentifier(Action):
+class ActionAskVerifyIdentifier(BillingAction):
     def name(self) -> Text:
         return "action_ask_verify_identifier"
 
@@ -49,7 +50,7 @@ class ActionAskVerifyIdentifier(Action):
         return []
 
 
-class ActionAskVerifyFactor(Action):
+class ActionAskVerifyFactor(BillingAction):
     def name(self) -> Text:
         return "action_ask_verify_factor"
 
@@ -62,7 +63,7 @@ class ActionAskVerifyFactor(Action):
         return []
 
 
-class ValidateVerifyForm(Action):
+class ValidateVerifyForm(BillingAction):
     """Extracts the identifier and the second factor from each answer and checks them together."""
 
     def name(self) -> Text:

@@ -100,7 +100,7 @@ def start_action_server(env: dict, wait: bool = True) -> subprocess.Popen:
 def start_rasa_server(env: dict, model: Optional[str], wait: bool = True) -> subprocess.Popen:
     cmd = [
         str(BIN / "rasa"), "run",
-        "--enable-api", "--auth-token", env["RASA_API_TOKEN"],
+        "--enable-api", f"--auth-token={env['RASA_API_TOKEN']}",  # = form: a token may start with "-"
         "--interface", env["RASA_HOST"], "--port", env["RASA_PORT"],
         "--endpoints", env.get("RASA_ENDPOINTS") or "endpoints.yml", "--credentials", "credentials.yml",
         "--model", model or "models",

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,9 @@ from typing import List, Optional
 
 import psycopg2
 from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bot.dialogue.replies import TROUBLE_REACHING_ACCOUNT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -46,6 +50,15 @@ http {{
   server {{
     listen {host}:{rasa_port};
     location / {{ proxy_pass http://rasa; proxy_read_timeout 120s; proxy_set_header Host $host; }}
+    # No Rasa server answers (all restarting or down): REST customers still get an honest reply.
+    location = /webhooks/rest/webhook {{
+      proxy_pass http://rasa; proxy_read_timeout 120s; proxy_set_header Host $host;
+      proxy_intercept_errors on; error_page 502 503 504 = @rasa_down;
+    }}
+    location @rasa_down {{
+      default_type application/json; add_header Retry-After 30 always;
+      return 503 {rasa_down_body};
+    }}
     location /socket.io/ {{
       proxy_pass http://rasa_sticky; proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;
@@ -107,11 +120,19 @@ def write_nginx_conf(env: dict, rasa_ports: List[int], action_ports: List[int]) 
     host = env["RASA_HOST"]
     conf = NGINX_CONF.format(
         var=var, host=host, rasa_port=env["RASA_PORT"], action_port=env["ACTION_SERVER_PORT"],
+        rasa_down_body=_nginx_string(json.dumps([{"text": TROUBLE_REACHING_ACCOUNT}], ensure_ascii=False)),
         rasa_servers=" ".join(f"server {host}:{p};" for p in rasa_ports),
         action_servers=" ".join(f"server {env['ACTION_SERVER_HOST']}:{p};" for p in action_ports))
     path = var / "nginx.conf"
     path.write_text(conf)
     return path
+
+
+def _nginx_string(text: str) -> str:
+    """``text`` as a double-quoted nginx string."""
+    if "$" in text:
+        raise ValueError("a '$' would start an nginx variable")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _ports(env: dict, list_key: str, base_key: str, base: int, replicas: int) -> List[int]:

@@ -20,6 +20,8 @@ from bot.analytics.store import add_events
 
 logger = logging.getLogger(__name__)
 
+BATCH = 200
+
 
 def amqp_url() -> str:
     return (f"amqp://{os.environ.get('RABBITMQ_USER', 'guest')}:{os.environ.get('RABBITMQ_PASSWORD', 'guest')}@"
@@ -31,23 +33,30 @@ async def consume(queue_name: str, url: Optional[str] = None, drain: bool = Fals
     connection = await aio_pika.connect_robust(amqp_url())
     async with connection:
         channel = await connection.channel()
-        await channel.set_qos(prefetch_count=200)
+        await channel.set_qos(prefetch_count=BATCH)
         queue = await channel.declare_queue(queue_name, durable=True)
         while True:
-            message = await queue.get(fail=False, timeout=5)
-            if message is None:
+            # Up to BATCH messages per transaction: one commit per event could not keep up with 50
+            # concurrent conversations (scripts/soak.py left a backlog of thousands of events).
+            messages = []
+            while len(messages) < BATCH:
+                message = await queue.get(fail=False, timeout=5)
+                if message is None:
+                    break
+                messages.append(message)
+            if not messages:
                 if drain:
                     return stored
                 await asyncio.sleep(idle_seconds)
                 continue
-            try:
-                event = json.loads(message.body)
-            except ValueError:
-                logger.warning("analytics: dropped a message that is not JSON")
-                await message.ack()
-                continue
-            stored += add_events([event], url)
-            await message.ack()
+            events = []
+            for message in messages:
+                try:
+                    events.append(json.loads(message.body))
+                except ValueError:
+                    logger.warning("analytics: dropped a message that is not JSON")
+            stored += add_events(events, url)
+            await messages[-1].ack(multiple=True)  # all of them, only once they are stored
 
 
 def main(argv: Optional[list] = None) -> int:

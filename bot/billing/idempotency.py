@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.billing.dates import utcnow
+from bot.billing import faults
 from bot.billing.db import unit_of_work
 from bot.billing.dto import OperationResult
 from bot.billing.errors import IdempotencyConflict, InvalidRequest
@@ -73,6 +74,7 @@ def run_idempotent(
                 row.reference = perform(session, row.reference) or row.reference
                 session.flush()
                 result = load(session, row.reference)
+            faults.after_commit(operation, row.reference)  # test-only crash point (bot/billing/faults.py)
             return OperationResult(row.reference, operation, False, result)
         except IntegrityError as exc:
             logger.info("idempotent %s %r: integrity error on attempt %d (%s)", operation, key, attempt + 1,

@@ -21,6 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
 from bot.channels.redact import redact
 from bot.channels.state import ChannelStateStore
 
@@ -91,13 +92,19 @@ class RestChannel(InputChannel):
             metadata = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else None
             queued = self.store.take_rest_messages(sender)
             collector = CollectingOutputChannel()
+            failed = False
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
                                                  metadata=metadata))
             except CancelledError:
+                failed = True
                 logger.error("REST message from %s timed out", sender)
             except Exception:  # noqa: BLE001 - the customer gets what was collected, the log the trace
+                failed = True
                 logger.exception("REST message from %s failed", sender)
+            if await needs_apology(getattr(request.app.ctx, "agent", None), sender,
+                                   replied=bool(collector.messages), failed=failed):
+                collector.messages.append({"recipient_id": sender, "text": TROUBLE_REACHING_ACCOUNT})
             return response.json(queued + collector.messages)
 
         return hook

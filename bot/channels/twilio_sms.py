@@ -47,6 +47,7 @@ import weakref
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Text
 from urllib.parse import parse_qs, urlparse
 
+from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
 from bot.channels.redact import redact
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -444,7 +445,8 @@ class TwilioSmsInput(InputChannel):
             if not text:
                 self._spawn(self.sender.send_notice(phone, sms_text.EMPTY_TEXT))
                 return self._twiml()
-        self._spawn(self._converse(on_new_message, phone, text, message_sid))
+        self._spawn(self._converse(on_new_message, phone, text, message_sid,
+                                   agent=getattr(request.app.ctx, "agent", None)))
         return self._twiml()
 
     @staticmethod
@@ -524,7 +526,8 @@ class TwilioSmsInput(InputChannel):
         task.add_done_callback(self._tasks.discard)
 
     async def _converse(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str, text: str, message_sid: str
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str, text: str, message_sid: str,
+        agent: Any = None,
     ) -> None:
         collector = CollectingOutputChannel()
         failed = False
@@ -546,3 +549,5 @@ class TwilioSmsInput(InputChannel):
         await self.sender.deliver(phone, collector.messages)
         if failed and not collector.messages:
             await self.sender.send_notice(phone, sms_text.ERROR_TEXT)
+        elif await needs_apology(agent, phone, replied=bool(collector.messages), failed=False):
+            await self.sender.send_notice(phone, TROUBLE_REACHING_ACCOUNT)  # an action failed: not silence

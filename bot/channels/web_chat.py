@@ -27,6 +27,7 @@ import socketio
 from socketio import AsyncServer
 
 from bot.channels import customer_token
+from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
 from bot.channels.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class WebChatInput(InputChannel):
         self.jwt_key = customer_token.secret(jwt_key)
         self.sio: Optional[AsyncServer] = None
         self._tokens: Dict[str, str] = {}  # socket id -> the customer's verified login token
+        self._app: Any = None  # the Rasa server's Sanic app (its agent reads the tracker for the fallback)
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return SocketIOOutput(self.sio, BOT_EVENT) if self.sio is not None else None
@@ -65,6 +67,10 @@ class WebChatInput(InputChannel):
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @hook.listener("after_server_start")
+        async def remember_app(app: Any, *_: Any) -> None:
+            self._app = app
 
         @sio.on("connect")
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
@@ -102,8 +108,28 @@ class WebChatInput(InputChannel):
                 return
             token = self._tokens.get(sid)
             metadata = {customer_token.METADATA_KEY: token} if token else {}
-            output = SocketIOOutput(sio, BOT_EVENT)
-            await on_new_message(UserMessage(redact(text), output, session_id, input_channel=self.name(),
-                                             metadata=metadata))
+            output = _CountingOutput(sio, BOT_EVENT)
+            failed = False
+            try:
+                await on_new_message(UserMessage(redact(text), output, session_id, input_channel=self.name(),
+                                                 metadata=metadata))
+            except Exception:  # noqa: BLE001 - answered below, traced here
+                failed = True
+                logger.exception("web chat: message in session %s failed", session_id)
+            agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
+            if await needs_apology(agent, session_id, replied=output.sent > 0, failed=failed):
+                await output.send_text_message(session_id, TROUBLE_REACHING_ACCOUNT)
 
         return hook
+
+
+class _CountingOutput(SocketIOOutput):
+    """Rasa's socket.io output that counts what it sent (nothing sent: the fallback answers)."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.sent = 0
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        self.sent += 1
+        await super()._send_message(socket_id, response)

@@ -28,3 +28,11 @@ def balance_summary(name: str, balance: BalanceDTO) -> str:
     if balance.credit_available > 0:
         text += f" You also have {format_usd(balance.credit_available)} of credit for your next bill."
     return text
+
+
+# Said when a part the assistant depends on (billing database, action server) fails: honest, nothing
+# promised that may not be true (a change may already be done: asking again shows its reference).
+TROUBLE_REACHING_ACCOUNT = (
+    "Sorry — I'm having trouble reaching your account right now. Nothing you've told me is lost: "
+    "please try again in a minute and I'll pick up where we left off. If it can't wait, a billing "
+    "specialist can help at 1-800-555-0142 (Mon–Fri, 8am–8pm).")

@@ -1,0 +1,1 @@
+"""Keeping the assistant answering when a backing service (Redis) is briefly unreachable."""
