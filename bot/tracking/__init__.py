@@ -1,0 +1,1 @@
+"""Conversation storage: a SQL tracker store with bounded sessions (bot.tracking.store)."""
