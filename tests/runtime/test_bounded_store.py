@@ -11,7 +11,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.tracking.store import ROLLOVER_REASON, BoundedSQLTrackerStore
+from bot.runtime.store import ROLLOVER_REASON, BoundedSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(ROOT / "bot" / "domain"))
@@ -101,9 +101,10 @@ def test_no_new_session_in_the_middle_of_a_form_or_after_a_question(tmp_path: Pa
         return await s.retrieve("c2")  # 7 turns >= 2 x 2, no form: the hard bound applies
 
     tracker = run(conversation())
-    rollover = [i for i, e in enumerate(tracker.events) if isinstance(e, SessionStarted) and e.metadata]
+    events = list(tracker.events)
+    rollover = [i for i, e in enumerate(events) if isinstance(e, SessionStarted) and e.metadata]
     assert len(rollover) == 1
-    assert [e.text for e in tracker.events[:rollover[0]] if isinstance(e, UserUttered)][-1] == "ACC-4"
+    assert [e.text for e in events[:rollover[0]] if isinstance(e, UserUttered)][-1] == "ACC-4"
     assert tracker.latest_action_name == ACTION_LISTEN_NAME
     assert tracker.active_loop_name is None
 

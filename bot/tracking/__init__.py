@@ -1,1 +1,0 @@
-"""Conversation storage: a SQL tracker store with bounded sessions (bot.tracking.store)."""
