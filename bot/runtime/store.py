@@ -16,8 +16,9 @@ whenever no form is active. Nothing is deleted: every event of every session sta
 (``retrieve_full_tracker`` and ``GET /conversations/<id>/tracker?include_events=ALL`` return them all).
 
 ``save`` also avoids the base class's second full load per turn: ``TrackerStore.stream_events`` calls
-``retrieve`` again only to find which events are new; here one ``COUNT`` finds them for both the
-insert and the event broker.
+``retrieve`` again only to find which events are new, and ``SQLTrackerStore.save`` counts the stored
+ones; here the number of events loaded by ``retrieve`` tells (a ``COUNT`` only for a tracker this store
+did not load), for both the insert and the event broker.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_SESSION_TURNS = 25
 DEFAULT_REST_ACTIONS = ("utter_greet", "utter_welcome", "utter_what_else", "utter_goodbye")
 ROLLOVER_REASON = "max_session_turns"
+STORED_ATTRIBUTE = "_stored_event_count"  # events of the current session already in the table
 
 
 def session_user_turns(tracker: DialogueStateTracker) -> int:
@@ -101,6 +103,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The current session; a new one (not yet stored) if the current one is long enough."""
         tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))  # saves a COUNT in save()
         if tracker is not None and self.needs_rollover(tracker):
             logger.debug(f"Conversation '{sender_id}': session ended after {self.max_session_turns}+ turns.")
             for event in rollover_events(tracker):
@@ -108,9 +112,15 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the events not stored yet (one ``COUNT``), then publish the same events."""
+        """Store the events not stored yet, then publish the same events.
+
+        How many are stored is known when this store loaded the tracker (the conversation lock keeps
+        other servers out meanwhile); otherwise one ``COUNT`` finds out.
+        """
         with self.session_scope() as session:
-            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            stored = getattr(tracker, STORED_ATTRIBUTE, None)
+            if stored is None:
+                stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
             new_events = list(itertools.islice(tracker.events, stored, None))
             for event in new_events:
                 data = event.as_dict()
@@ -125,5 +135,6 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
+        setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))
         if self.event_broker is not None and new_events:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
