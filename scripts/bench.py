@@ -452,6 +452,7 @@ def train_ours(tmp: Path, env: dict, logs: Path) -> Tuple[Path, float]:
 def init_baseline(tmp: Path, env: dict, logs: Path) -> Tuple[Path, float]:
     """`rasa init --no-prompt` (scaffold + training) in a temporary folder, empty cache."""
     folder = tmp / "baseline"
+    folder.mkdir()  # rasa init wants an existing folder
     base_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH",)}
     base_env["RASA_CACHE_DIRECTORY"] = str(tmp / "cache-baseline")
     seconds = timed([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(folder)], tmp, base_env,
@@ -581,7 +582,10 @@ def summary(results: dict) -> None:
             p50 = f"{lv['p50_ms'] / b['p50_ms']:.2f}" if b and name != "baseline" else "-"
             print(f"{name:10} {lv['concurrency']:>4} {lv['turns']:>6} {lv['p50_ms']:>8.1f} {lv['p95_ms']:>8.1f} "
                   f"{lv['p99_ms']:>8.1f} {lv['throughput']:>7.1f} {lv['errors']:>6} {lv['wrong']:>5} {tput:>12} {p50:>10}")
-    print("training: " + ", ".join(f"{k} {v} s" for k, v in results["training_s"].items()))
+    n = configs.get("replicas", {}).get("replicas", "N")
+    print(f"baseline = bare `rasa init` bot, 1 Rasa process; single = 1 Rasa + 1 action server (PostgreSQL, Redis, "
+          f"RabbitMQ); replicas = {n} Rasa + {n} action servers behind nginx; x base = ratio to the baseline")
+    print("training (empty cache): " + ", ".join(f"{k} {v} s" for k, v in results["training_s"].items()))
     for name, data in configs.items():
         print_rss(name, data["rss"])
     long = results.get("long_conversation")
@@ -616,6 +620,8 @@ def goals(results: dict) -> Dict[str, str]:
     bad = sum(lv["errors"] + lv["wrong"] for d in configs.values() for lv in d["levels"])
     bad += (long or {}).get("errors", 0) + (long or {}).get("wrong", 0)
     out["errors + wrong replies == 0"] = f"{bad} -> {'met' if bad == 0 else 'NOT met'}"
+    failed = sorted(results.get("failures", {}))
+    out["every configuration ran"] = f"failed: {', '.join(failed)} -> NOT met" if failed else "met"
     return out
 
 
@@ -699,7 +705,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         results["model"] = model.name
         print(f"==> model {model.name}", flush=True)
 
-        if "baseline" not in skip:
+        def run_baseline() -> None:
             print("==> rasa init --no-prompt (bare baseline, trains its model)", flush=True)
             folder, results["training_s"]["baseline"] = init_baseline(tmp, env, logs)
             base_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "RASA_ENDPOINTS")}
@@ -718,7 +724,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 return dispute_refund(dups.pop())
             return make
 
-        if "single" not in skip or "long" not in skip:
+        def run_single() -> None:
             recreate_database(tracker_url)
             stack_prod.ensure_database(billing_url)
             single_env = {**env, "DATABASE_URL": billing_url, "ACTION_SERVER_PORT": str(free_port()),
@@ -741,7 +747,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     print(f"      ! {sample}", flush=True)
             launcher.stop()
 
-        if "replicas" not in skip:
+        def run_replicas() -> None:
             rep_env = {**env, "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
                        "RASA_REPLICA_PORTS": ",".join(str(free_port()) for _ in range(replicas)),
                        "ACTION_REPLICA_PORTS": ",".join(str(free_port()) for _ in range(replicas))}
@@ -761,6 +767,20 @@ def main(argv: Optional[List[str]] = None) -> int:
                                                      scripted(customers["replicas"]), sizes, roles)
             results["configs"]["replicas"]["replicas"] = replicas
             launcher.stop()
+
+        plan = [("baseline", "baseline" not in skip, run_baseline),
+                ("single", "single" not in skip or "long" not in skip, run_single),
+                ("replicas", "replicas" not in skip, run_replicas)]
+        for name, wanted, run_config in plan:
+            if not wanted:
+                continue
+            try:
+                run_config()
+            except (Exception, SystemExit) as exc:  # one configuration failing does not lose the others
+                print(f"!! {name} failed: {exc!r} (logs in {logs})", flush=True)
+                results.setdefault("failures", {})[name] = repr(exc)
+            finally:
+                launcher.stop()
     finally:
         launcher.stop()
         try:
@@ -776,7 +796,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"wrote {out / 'bench.json'} and {out / 'bench.png'}")
     shutil.rmtree(tmp / "cache-ours", ignore_errors=True)
     shutil.rmtree(tmp / "cache-baseline", ignore_errors=True)
-    return 0 if all("NOT met" not in v for k, v in results["goals"].items() if k.startswith("errors")) else 1
+    correct = ("errors + wrong replies == 0", "every configuration ran")
+    return 0 if all("NOT met" not in results["goals"][k] for k in correct) else 1
 
 
 if __name__ == "__main__":
