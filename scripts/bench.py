@@ -305,6 +305,18 @@ class Launcher:
             stack._wait_http(f"http://127.0.0.1:{port}/", proc, 600)
         return proc
 
+    def start_web(self, env: dict) -> Dict[str, subprocess.Popen]:
+        """The web server (agent API, console, demo site): running for its memory, not loaded."""
+        port = str(free_port())
+        proc = self.popen(f"web-{port}", [sys.executable, "-m", "bot.agents.server", "--port", port],
+                          {**env, "AGENT_PORT": port}, ROOT)
+        try:
+            stack._wait_http(f"http://127.0.0.1:{port}/health", proc, 120)
+        except SystemExit as exc:
+            print(f"  (the web server did not start: {exc}; its RSS is left out)", flush=True)
+            return {}
+        return {"web": proc}
+
     def stop(self) -> None:
         stack._stop(self.procs)
         self.procs = []
@@ -735,9 +747,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             stack._wait_http(f"http://127.0.0.1:{single_env['ACTION_SERVER_PORT']}/health", actions, 180)
             stack._wait_http(f"http://127.0.0.1:{single_env['RASA_PORT']}/", rasa, 600)
             url = f"http://127.0.0.1:{single_env['RASA_PORT']}"
+            web = launcher.start_web({**single_env, "RASA_URL": url})
             if "single" not in skip:
                 results["configs"]["single"] = measure("single", url, scripted(customers["single"]), sizes,
-                                                       {"rasa": rasa, "actions": actions})
+                                                       {"rasa": rasa, "actions": actions, **web})
             if "long" not in skip:
                 results["long_conversation"] = long_run(url, clean[-1], args.long_turns)
                 lc = results["long_conversation"]
@@ -763,6 +776,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 role = ("nginx" if "nginx" in cmd else "consumer" if "analytics" in cmd else
                         "actions" if " actions " in cmd else "rasa")
                 roles[f"{role}-{sum(1 for k in roles if k.startswith(role)) + 1}"] = p
+            roles.update(launcher.start_web(rep_env))
             results["configs"]["replicas"] = measure(f"replicas{replicas}", rep_env["RASA_URL"],
                                                      scripted(customers["replicas"]), sizes, roles)
             results["configs"]["replicas"]["replicas"] = replicas
