@@ -397,6 +397,8 @@ def pick_customers(url: str, duplicates: int, clean: int, rng_seed: int) -> Tupl
                   AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.customer_id = c.id)
                   AND (SELECT count(*) FROM seeded_errors e2 JOIN invoices i2 ON i2.id = e2.invoice_id
                        WHERE i2.customer_id = c.id) = 1
+                  -- among the invoices an unnamed dispute looks at (bot/dialogue/cases/finder.py: 12)
+                  AND (SELECT count(*) FROM invoices i3 WHERE i3.customer_id = c.id AND i3.issue_date > i.issue_date) < 10
                 ORDER BY random() LIMIT %s
                 """, (duplicates,))
             dup = [Customer(*row) for row in cur.fetchall()]
