@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from typing import Any, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
@@ -102,7 +102,12 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The current session; a new one (not yet stored) if the current one is long enough."""
-        tracker = await super().retrieve(sender_id)
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            rows = query.with_entities(self.SQLEvent.data).all()  # the JSON only, no ORM objects
+        tracker = None
+        if self.domain is not None and rows:
+            tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(r.data) for r in rows], self.domain.slots)
         if tracker is not None:
             setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))  # saves a COUNT in save()
         if tracker is not None and self.needs_rollover(tracker):
@@ -122,19 +127,23 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             if stored is None:
                 stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
             new_events = list(itertools.islice(tracker.events, stored, None))
-            for event in new_events:
-                data = event.as_dict()
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
-            session.commit()
+            rows = [self._row(tracker.sender_id, event) for event in new_events]
+            if rows:  # one executemany, not the ORM's unit of work
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+                session.commit()
         setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))
         if self.event_broker is not None and new_events:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    @staticmethod
+    def _row(sender_id: Text, event: Event) -> Dict[Text, Any]:
+        """The columns Rasa's ``SQLTrackerStore.save`` writes for an event."""
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
