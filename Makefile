@@ -26,6 +26,7 @@ help:
 	@echo "make agent USERNAME=.. NAME=..  add a console agent"
 	@echo "make eval-nlu intent and sentiment measurements -> results/nlu, results/sentiment"
 	@echo "make bench-billing  seed 100k customers and time the billing lookups"
+	@echo "make bench    conversations at 1/10/50 concurrent vs a bare rasa init baseline -> results/bench"
 
 PY310_MISSING := Python 3.10 is required (Rasa 3.6 runs on 3.8-3.10): install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv'
 
@@ -127,6 +128,14 @@ SOAK_USERS ?= 50
 SOAK_MINUTES ?= 10
 soak: setup prod-deps train
 	$(PY) scripts/soak.py --users $(SOAK_USERS) --minutes $(SOAK_MINUTES)
+
+# End-to-end benchmark (scripts/bench.py, ~10-15 min): trains this assistant and a bare `rasa init` one,
+# plays dispute conversations at 1, 10 and 50 concurrent (single server and REPLICAS behind nginx),
+# prints latency/throughput/RSS/training time and the ratios, writes results/bench/bench.json + bench.png.
+# BENCH_ARGS="--no-train --levels 1,10" for a quicker run.
+.PHONY: bench
+bench: setup prod-deps
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 lock: venv
 	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.txt

@@ -1,0 +1,149 @@
+"""A SQL tracker store whose conversation sessions stay bounded.
+
+Rasa 3.6 pays for the length of the current session on every turn: ``SQLTrackerStore.retrieve``
+loads and deserialises every event since the last ``session_started``, the policies' featurizers
+replay the whole session (``Domain.states_for_tracker_history`` walks every prior tracker, whatever
+``max_history`` is), and every custom action receives the whole session. Sessions already end after
+``session_expiration_time`` minutes of inactivity (bot/domain/core.yml); this store also ends a
+session after ``max_session_turns`` user messages, so a conversation that goes on and on costs what a
+short one costs.
+
+The new session starts the way Rasa's own ``action_session_start`` does with slots carried over:
+``session_started``, one ``slot`` event per slot that holds a value, ``action_listen``. It starts only
+when the conversation is at rest (no form active, the bot's last action is one of ``rest_actions``,
+after which no rule looks back), or, as a hard bound, after ``2 * max_session_turns`` user messages
+whenever no form is active. Nothing is deleted: every event of every session stays in the table
+(``retrieve_full_tracker`` and ``GET /conversations/<id>/tracker?include_events=ALL`` return them all).
+
+``save`` also avoids the base class's second full load per turn: ``TrackerStore.stream_events`` calls
+``retrieve`` again only to find which events are new, and ``SQLTrackerStore.save`` counts the stored
+ones; here the number of events loaded by ``retrieve`` tells (a ``COUNT`` only for a tracker this store
+did not load), for both the insert and the event broker.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from typing import Any, Dict, Iterable, List, Optional, Text
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_SESSION_TURNS = 25
+DEFAULT_REST_ACTIONS = ("utter_greet", "utter_welcome", "utter_what_else", "utter_goodbye")
+ROLLOVER_REASON = "max_session_turns"
+STORED_ATTRIBUTE = "_stored_event_count"  # events of the current session already in the table
+
+
+def session_user_turns(tracker: DialogueStateTracker) -> int:
+    """User messages since the latest ``session_started`` (or since the start)."""
+    turns = 0
+    for event in reversed(tracker.events):
+        if isinstance(event, SessionStarted):
+            break
+        if isinstance(event, UserUttered):
+            turns += 1
+    return turns
+
+
+def last_bot_action(tracker: DialogueStateTracker) -> Optional[Text]:
+    """The latest action other than ``action_listen`` in the current session."""
+    for event in reversed(tracker.events):
+        if isinstance(event, SessionStarted):
+            return None
+        if isinstance(event, ActionExecuted) and event.action_name and event.action_name != ACTION_LISTEN_NAME:
+            return event.action_name
+    return None
+
+
+def rollover_events(tracker: DialogueStateTracker) -> List[Event]:
+    """A new session with the conversation's slots carried over (like ``action_session_start``)."""
+    started = SessionStarted(metadata={"reason": ROLLOVER_REASON})  # first: the store finds a session by time
+    carried = [
+        SlotSet(name, slot.value, timestamp=started.timestamp)
+        for name, slot in tracker.slots.items()
+        if slot.value != slot.initial_value
+    ]
+    return [started, *carried, ActionExecuted(ACTION_LISTEN_NAME, timestamp=started.timestamp)]
+
+
+class BoundedSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` that starts a new session after ``max_session_turns`` user messages."""
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        max_session_turns: int = DEFAULT_MAX_SESSION_TURNS,
+        rest_actions: Optional[Iterable[Text]] = None,
+        event_broker: Optional[EventBroker] = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(domain=domain, event_broker=event_broker, **kwargs)
+        self.max_session_turns = int(max_session_turns)
+        if self.max_session_turns < 1:
+            raise ValueError("max_session_turns must be at least 1")
+        self.rest_actions = frozenset(rest_actions if rest_actions is not None else DEFAULT_REST_ACTIONS)
+
+    def needs_rollover(self, tracker: DialogueStateTracker) -> bool:
+        if tracker.latest_action_name != ACTION_LISTEN_NAME or tracker.active_loop_name:
+            return False
+        turns = session_user_turns(tracker)
+        if turns >= 2 * self.max_session_turns:
+            return True
+        return turns >= self.max_session_turns and last_bot_action(tracker) in self.rest_actions
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The current session; a new one (not yet stored) if the current one is long enough."""
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            rows = query.with_entities(self.SQLEvent.data).all()  # the JSON only, no ORM objects
+        tracker = None
+        if self.domain is not None and rows:
+            tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(r.data) for r in rows], self.domain.slots)
+        if tracker is not None:
+            setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))  # saves a COUNT in save()
+        if tracker is not None and self.needs_rollover(tracker):
+            logger.debug(f"Conversation '{sender_id}': session ended after {self.max_session_turns}+ turns.")
+            for event in rollover_events(tracker):
+                tracker.update(event)
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the events not stored yet, then publish the same events.
+
+        How many are stored is known when this store loaded the tracker (the conversation lock keeps
+        other servers out meanwhile); otherwise one ``COUNT`` finds out.
+        """
+        with self.session_scope() as session:
+            stored = getattr(tracker, STORED_ATTRIBUTE, None)
+            if stored is None:
+                stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            new_events = list(itertools.islice(tracker.events, stored, None))
+            rows = [self._row(tracker.sender_id, event) for event in new_events]
+            if rows:  # one executemany, not the ORM's unit of work
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+                session.commit()
+        setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))
+        if self.event_broker is not None and new_events:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    @staticmethod
+    def _row(sender_id: Text, event: Event) -> Dict[Text, Any]:
+        """The columns Rasa's ``SQLTrackerStore.save`` writes for an event."""
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
