@@ -32,6 +32,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, twilio_api: FakeTwilioApi) -
             "TWILIO_API_BASE_URL": twilio_api.url,
             "TWILIO_PUBLIC_URL": "",
             "CHANNEL_STATE_DB": str(workdir / "channels.db"),
+            # One test client sends bursts (the adversarial suite) on each channel; the per-channel limit
+            # itself is tested with a small limit in tests/security/test_rate_limits.py. Per-sender
+            # limits stay at their defaults.
+            "RATE_LIMIT_PER_CHANNEL_PER_MINUTE": "100000",
         },
     )
     yield running
