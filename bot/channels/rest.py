@@ -4,7 +4,7 @@
 channel (a JSON list of bot messages), with three differences:
 
 - bad input gets a 400 with a reason (not a JSON object, missing/oversized sender or message)
-  instead of Rasa's 500; the client cannot choose the ``input_channel``;
+  instead of Rasa's 500, a body that is not ``Content-Type: application/json`` a 415; the client cannot choose the ``input_channel``;
 - messages that are not an answer to the request — an agent's reply while the conversation is with a
   person — wait in an outbox and come first in the sender's next webhook response, or from
   ``GET /webhooks/rest/outbox?sender=...`` (polling);
@@ -102,6 +102,8 @@ class RestChannel(InputChannel):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if "json" not in (request.content_type or "").lower():
+                return response.json({"error": "Send JSON (Content-Type: application/json)."}, status=415)
             payload, problem = _payload(request)
             if problem:
                 return _bad(problem)
