@@ -252,7 +252,7 @@ def test_no_attempt_reaches_another_customers_account(stack: Stack, twilio_api: 
     probe = Leaks(profiles)  # the check itself finds another customer's details
     probe.check("probe", f"{tom.customer.name} ({tom.customer.email}) owes {tom.amounts[0]} on {tom.latest_invoice}",
                 maria.account)
-    assert len(probe.found) == 6  # name, first name, email, amount, invoice... and nothing of Maria's
+    assert len(probe.found) == 5  # name, first name, email, amount, invoice - and nothing of Maria's
     leaks = Leaks(profiles)
     before = ledgers(stack.database_url)
 
