@@ -247,7 +247,7 @@ def agent_attacks(stack: Stack, leaks: Leaks) -> None:
 def test_no_attempt_reaches_another_customers_account(stack: Stack, twilio_api: FakeTwilioApi,
                                                       capsys: pytest.CaptureFixture) -> None:
     profiles = load_profiles(stack.database_url)
-    assert all(p.invoices for p in profiles) and sum(len(p.amounts) for p in profiles) >= 20
+    assert all(p.invoices for p in profiles) and sum(len(p.amounts) for p in profiles) >= 10
     maria, tom = profiles[0], profiles[3]
     probe = Leaks(profiles)  # the check itself finds another customer's details
     probe.check("probe", f"{tom.customer.name} ({tom.customer.email}) owes {tom.amounts[0]} on {tom.latest_invoice}",
