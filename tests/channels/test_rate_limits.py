@@ -4,18 +4,15 @@ SMS sends one polite text per window; two channel instances on one counter store
 replicas), in the SQLite file and in Redis."""
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import aiohttp
 import pytest
 import redis
-from rasa.core.channels.channel import register
 from sanic import Sanic
 
 from bot.channels import limits
