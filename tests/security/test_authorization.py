@@ -8,6 +8,7 @@ import json
 import queue
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -224,6 +225,9 @@ def sms_attacks(stack: Stack, api: FakeTwilioApi, leaks: Leaks, profiles: List[P
                 reply = " ".join(api.bodies_to(phone)[before:])
                 leaks.check(f"sms {attacker.account}->{victim.account} {message!r}", reply, attacker.account,
                             typed=typed)
+        # The demo phones' conversations start afresh for the tests that follow (a restart clears the slots).
+        stack.post(f"/conversations/{urllib.parse.quote(phone, safe='')}/tracker/events", {"event": "restart"},
+                   token=True)
 
 
 def agent_attacks(stack: Stack, leaks: Leaks) -> None:
