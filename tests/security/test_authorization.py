@@ -226,7 +226,7 @@ def sms_attacks(stack: Stack, api: FakeTwilioApi, leaks: Leaks, profiles: List[P
                 leaks.check(f"sms {attacker.account}->{victim.account} {message!r}", reply, attacker.account,
                             typed=typed)
         # The demo phones' conversations start afresh for the tests that follow (a restart clears the slots).
-        stack.post(f"/conversations/{urllib.parse.quote(phone, safe='')}/tracker/events", {"event": "restart"},
+        stack.post(f"/conversations/{urllib.parse.quote(phone, safe='+')}/tracker/events", {"event": "restart"},
                    token=True)
 
 
