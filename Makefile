@@ -27,6 +27,7 @@ help:
 	@echo "make eval-nlu intent and sentiment measurements -> results/nlu, results/sentiment"
 	@echo "make bench-billing  seed 100k customers and time the billing lookups"
 	@echo "make bench    conversations at 1/10/50 concurrent vs a bare rasa init baseline -> results/bench"
+	@echo "make test-security  adversarial authorization suite, rate limits, bad input, secrets scan"
 
 PY310_MISSING := Python 3.10 is required (Rasa 3.6 runs on 3.8-3.10): install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv'
 
@@ -97,6 +98,10 @@ validate: venv
 
 test-py: venv .env
 	$(PY) -m pytest
+
+# Authorization attacks, rate limits, bad input (hypothesis) and the secrets scan, against one stack.
+test-security: venv .env
+	$(PY) -m pytest tests/security tests/channels/test_rate_limits.py
 
 # Test stories list every event (slots included), so Rasa evaluates the dialogue policies only;
 # the real actions and database are exercised by pytest through the running servers.

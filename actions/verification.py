@@ -45,7 +45,7 @@ class ActionAskVerifyIdentifier(BillingAction):
     ) -> List[EventType]:
         dispatcher.utter_message(
             text="To look at your account I first need to confirm it's you. "
-            "What's your account number (like ACC-1001) or the invoice number (like INV-0142)?"
+            "What's your account number (like ACC-1234) or the invoice number (like INV-0123)?"
         )
         return []
 
@@ -149,7 +149,7 @@ def _not_found_hint(requested: Optional[Text]) -> Text:
     if requested == FACTOR:
         return "I couldn't spot an email address or a 5-digit postal code in that — could you type it again?"
     return (
-        "I couldn't spot an account number (ACC-1234) or an invoice number (INV-0142) in that — "
+        "I couldn't spot an account number (ACC-1234) or an invoice number (INV-0123) in that — "
         "could you check it and type it again?"
     )
 

@@ -264,6 +264,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", LOG_LEVEL=os.environ.get("SOAK_LOG_LEVEL", "WARNING"))
     env.setdefault("ANALYTICS_DATABASE_URL", f"sqlite:///{out / 'analytics.db'}")
+    # the soak measures errors, losses and memory under load, not the abuse limits: those are off for the run
+    env["RATE_LIMIT_PER_SENDER_PER_MINUTE"] = env["RATE_LIMIT_PER_CHANNEL_PER_MINUTE"] = "0"
     if not args.no_start:
         env["ANALYTICS_DATABASE_URL"] = f"sqlite:///{out / 'analytics.db'}"  # this run's events only
     base = args.url or f"http://{env.get('RASA_HOST') or '127.0.0.1'}:{env.get('RASA_PORT') or '5005'}"

@@ -96,6 +96,8 @@ def prepare(env: dict) -> dict:
     if not env.get("WEB_CHAT_REDIS_URL"):
         env["WEB_CHAT_REDIS_URL"] = (f"redis://{env.get('REDIS_HOST') or '127.0.0.1'}:{env.get('REDIS_PORT') or '6379'}/"
                                      f"{env.get('REDIS_DB') or '1'}")
+    if not env.get("RATE_LIMIT_REDIS_URL"):  # rate-limit counters shared by every replica
+        env["RATE_LIMIT_REDIS_URL"] = env["WEB_CHAT_REDIS_URL"]
     for key, default in (("TRACKER_PG_HOST", "127.0.0.1"), ("TRACKER_PG_PORT", "5432"), ("TRACKER_PG_USER", "postgres"),
                          ("TRACKER_PG_PASSWORD", ""), ("TRACKER_PG_DB", "northwind_tracker"),
                          ("REDIS_HOST", "127.0.0.1"), ("REDIS_PORT", "6379"), ("REDIS_DB", "1"),

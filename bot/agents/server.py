@@ -28,6 +28,7 @@ from bot.billing.dates import utcnow
 from bot.billing.errors import BillingError, InvalidRequest, NotFound
 from bot.billing.interactions import log_interaction
 from bot.billing.kinds import HandoffStatus
+from bot.channels.limits import RateLimiter, setting as limit_setting
 from bot.web.site import register_site
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
                    or f"http://{os.environ.get('RASA_HOST', '127.0.0.1')}:{os.environ.get('RASA_PORT', '5005')}",
                    rasa_token or os.environ.get("RASA_API_TOKEN", ""))
     db = {"database_url": database_url}
+    limiter = RateLimiter.from_env()
+    agent_limit, sign_in_limit = limit_setting("AGENT_RATE_LIMIT_PER_MINUTE"), limit_setting("SIGN_IN_RATE_LIMIT_PER_MINUTE")
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
 
@@ -80,12 +83,19 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
             agent = accounts.get_agent(claims["sub"], **db)
             if agent is None:
                 return _error(401, "Please sign in.")
+            if not limiter.allow_key(f"agent-api:{agent.username}", agent_limit):
+                return too_many()
             if agent.last_seen_at is None or utcnow() - agent.last_seen_at > TOUCH_EVERY:
                 accounts.touch(agent.username, **db)  # not a write per console poll
             request.ctx.agent = agent
             request.ctx.csrf = claims["csrf"]
             return await handler(request, *args, **kwargs)
         return wrapper
+
+    def too_many() -> HTTPResponse:
+        response = _error(429, "Too many requests: please wait a minute and try again.")
+        response.headers["Retry-After"] = str(limiter.window)
+        return response
 
     def found(reference: str) -> Any:
         handoff = handoff_store.get_handoff(reference, **db)
@@ -114,7 +124,7 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
     async def health(request: Request) -> HTTPResponse:
         return json({"status": "ok"})
 
-    register_site(app)
+    register_site(app, limiter=limiter, sign_in_limit=sign_in_limit)
 
     console_pages.register(app, secret=secret, db=db)
 
@@ -124,8 +134,13 @@ def create_app(*, database_url: Optional[str] = None, rasa_url: Optional[str] = 
         username, password = body.get("username"), body.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
             raise InvalidRequest("Send 'username' and 'password'.")
+        attempts = f"console-sign-in:{request.ip}:{username.strip().lower()[:60]}"
+        if limiter.failures_exceeded(attempts, sign_in_limit):  # before the password is even checked
+            logger.warning("agent sign-in for %r refused: too many failures", username[:60])
+            return too_many()
         agent = accounts.authenticate(username, password, **db)
         if agent is None:
+            limiter.record_failure(attempts)
             logger.info("failed agent sign-in for %r", username[:60])
             return _error(401, "Wrong username or password.")
         accounts.set_presence(agent.username, True, **db)

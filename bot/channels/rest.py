@@ -4,15 +4,20 @@
 channel (a JSON list of bot messages), with three differences:
 
 - bad input gets a 400 with a reason (not a JSON object, missing/oversized sender or message)
-  instead of Rasa's 500; the client cannot choose the ``input_channel``;
+  instead of Rasa's 500, a body that is not ``Content-Type: application/json`` a 415; the client cannot choose the ``input_channel``;
 - messages that are not an answer to the request — an agent's reply while the conversation is with a
   person — wait in an outbox and come first in the sender's next webhook response, or from
   ``GET /webhooks/rest/outbox?sender=...`` (polling);
-- a replaced conversation's replies stay with their sender (the outbox is keyed by sender id).
+- a replaced conversation's replies stay with their sender (the outbox is keyed by sender id);
+- rate limits per sender and for the whole channel (``bot.channels.limits``): 429 with ``Retry-After``;
+- only the ``customer_token`` key of the client's ``metadata`` reaches the assistant (checked there like
+  any login token), and ``/intent{...}`` only as the payload of a button offered in the sender's last
+  turn with buttons (``bot.channels.payloads``).
 """
 from __future__ import annotations
 
 import logging
+import re
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -21,7 +26,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import customer_token, payloads
 from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
+from bot.channels.limits import RateLimiter
 from bot.channels.redact import redact
 from bot.channels.state import ChannelStateStore
 
@@ -29,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 5_000
 MAX_SENDER_CHARS = 128
+SENDER_RULE = f"'sender' is required (1-{MAX_SENDER_CHARS} characters, not a phone number)."
+PHONE_LIKE = re.compile(r"^\s*\+")  # the SMS channel's ids are E.164 numbers: "+14155550101"
 
 
 class RestOutboxOutput(CollectingOutputChannel):
@@ -59,12 +68,19 @@ class RestChannel(InputChannel):
     def __init__(self, state_db: Optional[str] = None) -> None:
         self._state_db = state_db
         self._store: Optional[ChannelStateStore] = None
+        self._limiter: Optional[RateLimiter] = None
 
     @property
     def store(self) -> ChannelStateStore:
         if self._store is None:
             self._store = ChannelStateStore(self._state_db)
         return self._store
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            self._limiter = RateLimiter.from_env(self._state_db)
+        return self._limiter
 
     def get_output_channel(self) -> OutputChannel:
         return RestOutboxOutput(self.store)
@@ -80,16 +96,24 @@ class RestChannel(InputChannel):
         async def outbox(request: Request) -> HTTPResponse:
             sender = request.args.get("sender")
             if not _valid_sender(sender):
-                return _bad(f"'sender' is required (1-{MAX_SENDER_CHARS} characters).")
+                return _bad(SENDER_RULE)
+            if self.limiter.check("rest-outbox", sender):
+                return _too_many(self.limiter.window)
             return response.json(self.store.take_rest_messages(sender))
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if "json" not in (request.content_type or "").lower():
+                return response.json({"error": "Send JSON (Content-Type: application/json)."}, status=415)
             payload, problem = _payload(request)
             if problem:
                 return _bad(problem)
-            sender, text = payload["sender"], redact(payload["message"])
-            metadata = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else None
+            sender = payload["sender"]
+            if self.limiter.check(self.name(), sender):
+                return _too_many(self.limiter.window)
+            conversation = f"{self.name()}:{sender}"
+            text = redact(payloads.accept(payloads.printable(payload["message"]), self.store.get_offered_payloads(conversation)))
+            metadata = _trusted_metadata(payload.get("metadata"))
             queued = self.store.take_rest_messages(sender)
             collector = CollectingOutputChannel()
             failed = False
@@ -105,17 +129,37 @@ class RestChannel(InputChannel):
             if await needs_apology(getattr(request.app.ctx, "agent", None), sender,
                                    replied=bool(collector.messages), failed=failed):
                 collector.messages.append({"recipient_id": sender, "text": TROUBLE_REACHING_ACCOUNT})
+            self.store.set_offered_payloads(conversation, payloads.offered(collector.messages) or [])
             return response.json(queued + collector.messages)
 
         return hook
 
 
 def _valid_sender(sender: Any) -> bool:
-    return isinstance(sender, str) and 0 < len(sender.strip()) <= MAX_SENDER_CHARS
+    return isinstance(sender, str) and 0 < len(sender.strip()) <= MAX_SENDER_CHARS and not _phone_like(sender)
+
+
+def _phone_like(sender: str) -> bool:
+    """SMS conversations are keyed by the phone number: a REST client must not post into one (and inherit
+    the verification the phone on file gave), so phone-number senders are reserved for the SMS channel."""
+    return bool(PHONE_LIKE.match(sender))
 
 
 def _bad(reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=400)
+
+
+def _too_many(window: int) -> HTTPResponse:
+    return response.json({"error": "Too many messages: please wait a minute and try again."}, status=429,
+                         headers={"Retry-After": str(window)})
+
+
+def _trusted_metadata(metadata: Any) -> Optional[Dict[str, Any]]:
+    """Only a login token passes (the assistant checks its signature); ``phone``, ``channel`` or anything
+    else a client sends is dropped, so it can never be mistaken for what a channel itself vouches for."""
+    if isinstance(metadata, dict) and isinstance(metadata.get(customer_token.METADATA_KEY), str):
+        return {customer_token.METADATA_KEY: metadata[customer_token.METADATA_KEY]}
+    return None
 
 
 def _payload(request: Request) -> tuple:
@@ -126,7 +170,7 @@ def _payload(request: Request) -> tuple:
     if not isinstance(payload, dict):
         return None, 'The body must be a JSON object: {"sender": "...", "message": "..."}.'
     if not _valid_sender(payload.get("sender")):
-        return None, f"'sender' is required (1-{MAX_SENDER_CHARS} characters)."
+        return None, SENDER_RULE
     message = payload.get("message")
     if not isinstance(message, str):
         return None, "'message' must be a string."

@@ -1,4 +1,5 @@
-"""Channel state that must survive a restart: SMS opt-outs, processed webhook ids, last buttons.
+"""Channel state that must survive a restart: SMS opt-outs, processed webhook ids, last buttons
+(SMS) and offered button payloads (REST, web chat).
 
 A tiny SQLAlchemy Core schema in its own SQLite file (env ``CHANNEL_STATE_DB``, default
 ``var/channels.db``), independent of the billing database. Every public method is one unit of
@@ -56,6 +57,26 @@ rest_outbox = Table(
     Column("recipient", String(128), nullable=False, index=True),
     Column("message", Text, nullable=False),  # JSON of the bot message
     Column("queued_at", DateTime(timezone=True), nullable=False),
+)
+
+# Button payloads the bot offered in a REST / web chat conversation's last turn with buttons: the only
+# "/intent{...}" texts such a customer may send (anything else loses its leading "/").
+offered_payloads = Table(
+    "offered_payloads",
+    metadata,
+    Column("conversation", String(200), primary_key=True),  # "<channel>:<sender id>"
+    Column("payloads", Text, nullable=False),  # JSON list of strings
+    Column("offered_at", DateTime(timezone=True), nullable=False),
+)
+
+# The signed-in customer (login token's account) a web chat session id belongs to: another customer, or a
+# signed-out visitor, asking for that session id gets a new conversation instead of the owner's.
+session_owners = Table(
+    "web_session_owners",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("account", String(64), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
 )
 
 _engines: Dict[str, Engine] = {}
@@ -165,6 +186,38 @@ class ChannelStateStore:
         if row is None or _aware(row[1]) < _utcnow() - ttl:
             return []
         return json.loads(row[0])
+
+    # --- offered payloads (REST, web chat) -----------------------------------------------------
+    def set_offered_payloads(self, conversation: str, payloads: List[str]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(offered_payloads).where(offered_payloads.c.conversation == conversation))
+            if payloads:
+                conn.execute(insert(offered_payloads).values(conversation=conversation, payloads=json.dumps(payloads),
+                                                             offered_at=_utcnow()))
+
+    def get_offered_payloads(self, conversation: str, ttl: timedelta = BUTTONS_TTL) -> List[str]:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(offered_payloads.c.payloads, offered_payloads.c.offered_at)
+                               .where(offered_payloads.c.conversation == conversation)).first()
+        if row is None or _aware(row[1]) < _utcnow() - ttl:
+            return []
+        return [p for p in json.loads(row[0]) if isinstance(p, str)]
+
+    # --- web chat session owners -----------------------------------------------------------------
+    def session_owner(self, session_id: str) -> Optional[str]:
+        with self.engine.begin() as conn:
+            return conn.execute(select(session_owners.c.account)
+                                .where(session_owners.c.session_id == session_id)).scalar()
+
+    def claim_session(self, session_id: str, account: str) -> bool:
+        """Binds ``session_id`` to ``account`` unless it is bound already; ``True`` if ``account`` owns it."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(session_owners).values(session_id=session_id, account=account,
+                                                           claimed_at=_utcnow()))
+            return True
+        except IntegrityError:
+            return self.session_owner(session_id) == account
 
     # --- REST outbox --------------------------------------------------------------------------
     def queue_rest_message(self, recipient: str, message: Dict[str, Any]) -> None:

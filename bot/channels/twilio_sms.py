@@ -22,7 +22,9 @@ What the webhook does, in order:
 5. handles carrier keywords (whole message, trimmed, any case): STOP/STOPALL/UNSUBSCRIBE/CANCEL/
    END/QUIT opt the number out (nothing is sent to it any more, bot or agent); while opted out,
    START/UNSTOP/YES opt back in and everything else is ignored; HELP/INFO answer ``HELP_TEXT``;
-6. answers media-only messages with ``MEDIA_ONLY_TEXT``;
+6. applies the rate limits per number and for the channel (``bot.channels.limits``): the first message
+   over a limit gets one polite SMS, the rest of the window nothing; STOP/HELP always work;
+   answers media-only messages with ``MEDIA_ONLY_TEXT``;
 7. maps "1", "2.", "option 2", ... to the payload of that button of the last message sent with
    buttons; any other text loses its leading ``/`` so customers cannot type ``/intent{...}``;
 8. answers Twilio at once with empty TwiML and, in a background task, passes the message to Rasa
@@ -60,6 +62,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels import sms_text
+from bot.channels.limits import POLITE_TEXT, RateLimiter
 from bot.channels.state import ChannelStateStore
 
 logger = logging.getLogger(__name__)
@@ -369,6 +372,14 @@ class TwilioSmsInput(InputChannel):
         )
         self._validator = RequestValidator(auth_token) if auth_token else None
         self._tasks: Set[asyncio.Task] = set()
+        self._state_db = state_db
+        self._limiter: Optional[RateLimiter] = None
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            self._limiter = RateLimiter.from_env(self.store.path)
+        return self._limiter
 
     # --- Rasa hooks -----------------------------------------------------------------------------
     def get_output_channel(self) -> OutputChannel:
@@ -430,6 +441,12 @@ class TwilioSmsInput(InputChannel):
             return self._twiml()
         if word in sms_text.HELP_KEYWORDS:
             self._spawn(self.sender.send_notice(phone, sms_text.HELP_TEXT))
+            return self._twiml()
+        refused = self.limiter.check(self.name(), phone)
+        if refused is not None:  # one polite SMS per window, then silence (every SMS costs)
+            logger.info("twilio_sms: %s: %s over the %s rate limit", message_sid, redact_phone(phone), refused.limit)
+            if refused.first:
+                self._spawn(self.sender.send_notice(phone, POLITE_TEXT))
             return self._twiml()
         if not body.strip():
             reply = sms_text.MEDIA_ONLY_TEXT if num_media > 0 else sms_text.EMPTY_TEXT

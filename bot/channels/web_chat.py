@@ -8,6 +8,11 @@ Differences from Rasa's ``SocketIOInput`` (same events, so any socket.io widget 
   ``customer_token`` — whatever metadata the browser sends is dropped, so a page script cannot
   pretend to be someone;
 - messages are limited in size and a missing/blank session id is refused;
+- rate limits per session and for the whole channel (``bot.channels.limits``): a polite reply instead;
+- ``/intent{...}`` is accepted only as the payload of a button offered in the session's last turn with
+  buttons (``bot.channels.payloads``); other text loses its leading ``/``;
+- a session id a signed-in customer used belongs to that customer: another customer or a signed-out
+  visitor asking for it gets a new session (no one continues someone else's verified conversation);
 - session persistence is on: the widget keeps its session id across page reloads, and bot messages
   (including an agent's replies, sent later) go to every socket in that session's room.
 """
@@ -15,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
@@ -26,14 +32,31 @@ from sanic.response import HTTPResponse
 import socketio
 from socketio import AsyncServer
 
-from bot.channels import customer_token
+from bot.channels import customer_token, payloads
 from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
+from bot.channels.limits import POLITE_TEXT, RateLimiter
 from bot.channels.redact import redact
+from bot.channels.state import ChannelStateStore
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 5_000
+# Session ids the widget may ask for: not a phone number (the SMS conversations' ids) or anything odd.
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 USER_EVENT, BOT_EVENT = "user_uttered", "bot_uttered"
+
+
+class _RecordingOutput(SocketIOOutput):
+    """Rasa's socket.io output that also keeps what it sent (for the buttons offered in this turn)."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.sent: List[Dict[str, Any]] = []
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        if isinstance(response, dict):
+            self.sent.append(response)
+        await super()._send_message(socket_id, response)
 
 
 class WebChatInput(InputChannel):
@@ -44,14 +67,40 @@ class WebChatInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         credentials = credentials or {}
-        return cls(credentials.get("socketio_path", "/socket.io"), credentials.get("jwt_key"))
+        return cls(credentials.get("socketio_path", "/socket.io"), credentials.get("jwt_key"),
+                   credentials.get("state_db"))
 
-    def __init__(self, socketio_path: Text = "/socket.io", jwt_key: Optional[Text] = None) -> None:
+    def __init__(self, socketio_path: Text = "/socket.io", jwt_key: Optional[Text] = None,
+                 state_db: Optional[str] = None) -> None:
         self.socketio_path = socketio_path
         self.jwt_key = customer_token.secret(jwt_key)
         self.sio: Optional[AsyncServer] = None
         self._tokens: Dict[str, str] = {}  # socket id -> the customer's verified login token
         self._app: Any = None  # the Rasa server's Sanic app (its agent reads the tracker for the fallback)
+        self._sessions: Dict[str, str] = {}  # socket id -> the session it asked for (its only conversation)
+        self._state_db = state_db
+        self._store: Optional[ChannelStateStore] = None
+        self._limiter: Optional[RateLimiter] = None
+
+    @property
+    def store(self) -> ChannelStateStore:
+        if self._store is None:
+            self._store = ChannelStateStore(self._state_db)
+        return self._store
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            self._limiter = RateLimiter.from_env(self._state_db)
+        return self._limiter
+
+    def _may_join(self, sid: str, session_id: str) -> bool:
+        """A signed-in customer's session is theirs alone: someone else (or a signed-out visitor) asking
+        for it gets a new one. A signed-in customer claims a session nobody owns yet."""
+        account = customer_token.account_from(self._tokens.get(sid), key=self.jwt_key)
+        if account:
+            return self.store.claim_session(session_id, account)
+        return self.store.session_owner(session_id) is None
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return SocketIOOutput(self.sio, BOT_EVENT) if self.sio is not None else None
@@ -85,12 +134,21 @@ class WebChatInput(InputChannel):
         @sio.on("disconnect")
         async def disconnect(sid: Text) -> None:
             self._tokens.pop(sid, None)
+            self._sessions.pop(sid, None)
 
         @sio.on("session_request")
         async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or not (8 <= len(session_id) <= 64):
+            if not isinstance(session_id, str) or not SESSION_ID.match(session_id) or \
+                    not self._may_join(sid, session_id):
                 session_id = uuid.uuid4().hex
+                account = customer_token.account_from(self._tokens.get(sid), key=self.jwt_key)
+                if account:
+                    self.store.claim_session(session_id, account)
+            previous = self._sessions.get(sid)
+            if previous and previous != session_id:
+                await sio.leave_room(sid, previous)
+            self._sessions[sid] = session_id
             await sio.enter_room(sid, session_id)  # a coroutine in python-socketio 5.x (Rasa forgets the await)
             await sio.emit("session_confirm", session_id, room=sid)
 
@@ -102,13 +160,21 @@ class WebChatInput(InputChannel):
             if not isinstance(session_id, str) or not session_id or not isinstance(text, str):
                 await sio.emit("error_message", {"error": "send {session_id, message}"}, room=sid)
                 return
+            if self._sessions.get(sid) != session_id:  # only into the conversation this socket joined
+                await sio.emit("error_message", {"error": "send session_request first"}, room=sid)
+                return
             if len(text) > MAX_MESSAGE_CHARS:
                 await sio.emit(BOT_EVENT, {"text": f"That message is too long for me — please keep it under "
                                                    f"{MAX_MESSAGE_CHARS} characters."}, room=sid)
                 return
+            if self.limiter.check(self.name(), session_id):
+                await sio.emit(BOT_EVENT, {"text": POLITE_TEXT}, room=sid)
+                return
+            conversation = f"{self.name()}:{session_id}"
+            text = payloads.accept(payloads.printable(text), self.store.get_offered_payloads(conversation))
             token = self._tokens.get(sid)
             metadata = {customer_token.METADATA_KEY: token} if token else {}
-            output = _CountingOutput(sio, BOT_EVENT)
+            output = _RecordingOutput(sio, BOT_EVENT)
             failed = False
             try:
                 await on_new_message(UserMessage(redact(text), output, session_id, input_channel=self.name(),
@@ -117,19 +183,8 @@ class WebChatInput(InputChannel):
                 failed = True
                 logger.exception("web chat: message in session %s failed", session_id)
             agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
-            if await needs_apology(agent, session_id, replied=output.sent > 0, failed=failed):
+            if await needs_apology(agent, session_id, replied=bool(output.sent), failed=failed):
                 await output.send_text_message(session_id, TROUBLE_REACHING_ACCOUNT)
+            self.store.set_offered_payloads(conversation, payloads.offered(output.sent) or [])
 
         return hook
-
-
-class _CountingOutput(SocketIOOutput):
-    """Rasa's socket.io output that counts what it sent (nothing sent: the fallback answers)."""
-
-    def __init__(self, sio: AsyncServer, bot_message_evt: Text) -> None:
-        super().__init__(sio, bot_message_evt)
-        self.sent = 0
-
-    async def _send_message(self, socket_id: Text, response: Any) -> None:
-        self.sent += 1
-        await super()._send_message(socket_id, response)

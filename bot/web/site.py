@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Optional
 
 from sanic import Sanic
 from sanic.request import Request
@@ -17,6 +18,7 @@ from sanic.response import HTTPResponse, file, json as json_response, raw
 
 from bot.billing import lookup
 from bot.channels import customer_token
+from bot.channels.limits import RateLimiter, setting
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "web" / "site"
@@ -29,7 +31,10 @@ def rasa_public_url() -> str:
         f"http://{os.environ.get('RASA_HOST', '127.0.0.1')}:{os.environ.get('RASA_PORT', '5005')}"
 
 
-def register_site(app: Sanic) -> None:
+def register_site(app: Sanic, *, limiter: Optional[RateLimiter] = None, sign_in_limit: Optional[int] = None) -> None:
+    limiter = limiter or RateLimiter.from_env()
+    sign_in_limit = setting("SIGN_IN_RATE_LIMIT_PER_MINUTE") if sign_in_limit is None else sign_in_limit
+
     @app.get("/")
     async def index(request: Request) -> HTTPResponse:
         return await file(SITE / "index.html", mime_type="text/html")
@@ -59,8 +64,14 @@ def register_site(app: Sanic) -> None:
                 or not isinstance(body.get("postal_code"), str):
             return json_response({"error": "Send account_number and postal_code."}, status=400)
         account, postal = body["account_number"].strip(), body["postal_code"].strip()
-        customer = lookup.verify(account, postal) if account.upper().startswith("ACC") else None
+        attempts = f"site-sign-in:{request.ip}:{account.upper()[:40]}"
+        if limiter.failures_exceeded(attempts, sign_in_limit):  # no guessing postal codes at speed
+            return json_response({"error": "Too many attempts: please wait a minute and try again."}, status=429,
+                                 headers={"Retry-After": str(limiter.window)})
+        customer = lookup.verify(account, postal) if account.upper().startswith("ACC") and len(account) <= 40 \
+            and len(postal) <= 20 else None
         if customer is None:
+            limiter.record_failure(attempts)
             return json_response({"error": "That account number and postal code don't match."}, status=401)
         return json_response({"token": customer_token.issue(customer.account_number), "name": customer.name,
                               "account_number": customer.account_number})
