@@ -120,7 +120,7 @@ UNSEEN = [
     ("I SEE TWO IDENTICAL PAYMENTS TO NORTHWIND THIS MONTH", "charged_twice"),
     ("theres a charge on my bil i dont recognise", "dispute_charge"),
     ("WHY IS MY BILL 30 DOLLARS MORE THAN MY PLAN", "dispute_charge"),
-    ("i want my money bak for the wrong charge", "request_refund"),
+    ("can i get my money bak pls, i want a refund", "request_refund"),
     ("any news on my refund? still not in my acct", "refund_status"),
     ("can u email me a copy of my latest invoce", "ask_invoice"),
     ("hw much do i owe rn", "ask_balance"),
