@@ -7,7 +7,7 @@
       BANKING77 *test* split mapped onto our intents (scripts/banking77_mapping.py):
       macro-F1 over the mapped intents and out-of-scope recall (`nlu_fallback` counts as
       out_of_scope); also parse latency per message (Agent.parse_message);
-  (c) training time and model size.
+  (c) training time of the full `rasa train` (NLU + dialogue; --nlu-only: NLU pipeline) and model size.
 
 Writes results/nlu/summary.json (+ per-part JSON and confusion-matrix PNGs) and prints a table.
 
