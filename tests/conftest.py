@@ -33,11 +33,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, twilio_api: FakeTwilioApi) -
             "TWILIO_PUBLIC_URL": "",
             "CHANNEL_STATE_DB": str(workdir / "channels.db"),
             # One test client sends bursts (the adversarial suite) on each channel; the per-channel limit
-            # itself is tested with a small limit in tests/channels/test_rate_limits.py. The per-sender
-            # limit is 100 so that one long conversation (tests/conversations/test_long_conversation.py,
-            # 78 messages) fits in a window; test_rate_limits_stack.py reads it from stack.env.
+            # itself is tested with a small limit in tests/channels/test_rate_limits.py. Per-sender limits
+            # stay at their default (tests/security/test_rate_limits_stack.py).
             "RATE_LIMIT_PER_CHANNEL_PER_MINUTE": "100000",
-            "RATE_LIMIT_PER_SENDER_PER_MINUTE": "100",
         },
     )
     yield running

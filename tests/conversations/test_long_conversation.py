@@ -6,16 +6,26 @@ import json
 import re
 import sqlite3
 import uuid
-from typing import List
+from typing import Iterator, List
 
 import pytest
 import yaml
 
-from tests.servers import ROOT, Stack
+from tests.servers import ROOT, Stack, start_stack
 
 pytestmark = pytest.mark.servers
 
 MAX_SESSION_TURNS = yaml.safe_load((ROOT / "endpoints.yml").read_text())["tracker_store"]["max_session_turns"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Servers of its own: a customer typing 78 messages within a minute or two is over the per-sender rate
+    limit the shared stack keeps at its default (tests/security/test_rate_limits_stack.py), so it is off here."""
+    running = start_stack(tmp_path_factory.mktemp("long-stack"),
+                          extra_env={"RATE_LIMIT_PER_SENDER_PER_MINUTE": "0"})
+    yield running
+    running.stop()
 
 
 def joined(stack: Stack, me: str, message: str) -> str:

@@ -1,6 +1,5 @@
-"""Rate limits and sign-in lockouts on the running servers: the per-sender message limit the test stack
-is started with (tests/conftest.py; REST 429, web chat a polite reply) and the defaults (.env.example) of
-10 failed sign-ins per address and
+"""Rate limits and sign-in lockouts on the running servers, with their default settings (.env.example):
+20 messages per sender per minute (REST 429, web chat a polite reply), 10 failed sign-ins per address and
 name (console and website: 429, even with the right password), 300 agent API requests per agent."""
 from __future__ import annotations
 
@@ -19,16 +18,12 @@ from tests.security.test_authorization import WebClient
 from tests.servers import Stack
 
 pytestmark = pytest.mark.servers
+PER_SENDER = 20  # RATE_LIMIT_PER_SENDER_PER_MINUTE's default
 SIGN_IN_FAILURES = 10
 AGENT_REQUESTS = 300
 
 
-def per_sender(stack: Stack) -> int:
-    return int(stack.env["RATE_LIMIT_PER_SENDER_PER_MINUTE"])
-
-
 def test_rest_sender_over_the_limit_gets_429(stack: Stack) -> None:
-    limit = per_sender(stack)
     sender = "burst-" + uuid.uuid4().hex[:8]
 
     def post(_: int) -> requests.Response:
@@ -36,9 +31,9 @@ def test_rest_sender_over_the_limit_gets_429(stack: Stack) -> None:
                              timeout=120)
 
     with ThreadPoolExecutor(max_workers=25) as pool:  # all arrive within the same minute
-        responses = list(pool.map(post, range(limit + 5)))
+        responses = list(pool.map(post, range(PER_SENDER + 5)))
     statuses = sorted(r.status_code for r in responses)
-    assert statuses == [200] * limit + [429] * 5
+    assert statuses == [200] * PER_SENDER + [429] * 5
     refused = [r for r in responses if r.status_code == 429]
     assert all(r.headers["Retry-After"] == "60" and "Too many messages" in r.json()["error"] for r in refused)
     # Another sender is not affected.
@@ -47,14 +42,13 @@ def test_rest_sender_over_the_limit_gets_429(stack: Stack) -> None:
 
 
 def test_web_chat_over_the_limit_gets_a_polite_reply(stack: Stack) -> None:
-    limit = per_sender(stack)
     me = WebClient(stack)
     try:
-        for _ in range(limit + 2):
+        for _ in range(PER_SENDER + 2):
             me.client.emit("user_uttered", {"message": "hello", "session_id": me.session})
         texts: list = []
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and (texts.count(POLITE_TEXT) < 2 or len(texts) - 2 < limit):
+        while time.monotonic() < deadline and (texts.count(POLITE_TEXT) < 2 or len(texts) - 2 < PER_SENDER):
             try:
                 texts.append(me.inbox.get(timeout=5).get("text", ""))
             except queue.Empty:
@@ -63,7 +57,7 @@ def test_web_chat_over_the_limit_gets_a_polite_reply(stack: Stack) -> None:
         while not me.inbox.empty():
             texts.append(me.inbox.get_nowait().get("text", ""))
         assert texts.count(POLITE_TEXT) == 2
-        assert len([t for t in texts if t != POLITE_TEXT]) >= limit  # every message under the limit was answered
+        assert len([t for t in texts if t != POLITE_TEXT]) >= PER_SENDER  # the 20 were answered
     finally:
         me.close()
 

@@ -39,9 +39,10 @@ SETTING_READ = re.compile(
     r"""|env\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\]"""
     r"""|\b(?:limit_)?setting\(\s*["']([A-Z][A-Z0-9_]+)["']"""
     r"""|\$\{([A-Z][A-Z0-9_]+)(?::-[^}]*)?\}""")
-# Read from the environment but not settings of this project (set by the shell, CI, or the tools).
+# Read from the environment but not settings of this project (set by the shell, CI, or the tools;
+# RASA_CACHE_DIRECTORY is Rasa's own, which `make bench` points at a scratch folder for cold training).
 NOT_SETTINGS = {"PATH", "HOME", "PYTHONPATH", "SANIC_HOST", "SQLALCHEMY_SILENCE_UBER_WARNING", "CI", "USER", "TERM",
-                "VIRTUAL_ENV", "TMPDIR"}
+                "VIRTUAL_ENV", "TMPDIR", "RASA_CACHE_DIRECTORY"}
 
 
 def tracked_files() -> List[Path]:
