@@ -45,10 +45,12 @@ def _env() -> dict:
 
 
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    """Wait until ``url`` answers; if it never does, the process is stopped before giving up."""
+    """Wait until ``url`` answers. If it never does, or the wait is interrupted (Ctrl-C, or SIGTERM from a
+    test stopping a stack that is still starting), the process is stopped before giving up: it is not yet
+    in the caller's list of processes to stop, so it would be left running."""
     try:
         _poll_http(url, proc, timeout)
-    except SystemExit:
+    except BaseException:
         if proc.poll() is None:
             proc.kill()
             proc.wait()

@@ -110,3 +110,29 @@ def test_training_is_skipped_only_while_inputs_and_model_are_unchanged(
     (tmp_path / "models" / "model-2.tar.gz").unlink()
     assert train.main() == 0 and len(calls) == 3  # model removed: trains again
     assert "train" in calls[0] and "--domain" in calls[0]
+
+
+def load_stack():
+    spec = importlib.util.spec_from_file_location("stack_script", ROOT / "scripts" / "stack.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, SystemExit])
+def test_a_server_still_starting_is_stopped_when_the_wait_is_interrupted(monkeypatch, interruption) -> None:
+    """A stack stopped while a server is still starting (SIGTERM -> KeyboardInterrupt in stack.py) must not
+    leave that server running: it is not yet in the list of processes `run` stops."""
+    stack = load_stack()
+    server = subprocess.Popen(["sleep", "60"])
+    try:
+        def interrupted(url, proc, timeout):
+            raise interruption()
+
+        monkeypatch.setattr(stack, "_poll_http", interrupted)
+        with pytest.raises(interruption):
+            stack._wait_http("http://127.0.0.1:9/health", server, 5)
+        assert server.poll() is not None  # stopped, not orphaned
+    finally:
+        if server.poll() is None:
+            server.kill()
