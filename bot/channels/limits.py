@@ -32,7 +32,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_e
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.state import resolve_state_db
+from bot.channels.state import ChannelStateStore, resolve_state_db
 
 logger = logging.getLogger(__name__)
 
@@ -237,3 +237,24 @@ class RateLimiter:
 
 
 __all__ = ["CHANNEL", "POLITE_TEXT", "SENDER", "RateLimiter", "Refusal", "RedisCounter", "SqliteCounter", "setting"]
+
+
+class StatefulChannel:
+    """The channel-state store and the rate limiter of an input channel, both on ``state_db`` and opened on
+    first use (channels are built before the server forks its workers)."""
+
+    _state_db: Optional[str] = None
+    _store: Optional[ChannelStateStore] = None
+    _limiter: Optional[RateLimiter] = None
+
+    @property
+    def store(self) -> ChannelStateStore:
+        if self._store is None:
+            self._store = ChannelStateStore(self._state_db)
+        return self._store
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            self._limiter = RateLimiter.from_env(self._state_db)
+        return self._limiter

@@ -9,7 +9,7 @@ words still reach NLU), exactly as the SMS channel does with its numbered option
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from bot.channels.sms_text import neutralise_command
 
@@ -33,6 +33,13 @@ def accept(text: str, offered_payloads: Iterable[str]) -> str:
     if stripped.startswith("/") and stripped in {p.strip() for p in offered_payloads}:
         return stripped
     return neutralise_command(text)
+
+
+def screen(text: str, offered_payloads: Callable[[], Iterable[str]]) -> str:
+    """A customer's raw text as it may reach Rasa: printable, and :func:`accept`-ed. The offered payloads
+    are looked up only for text that starts with ``/`` (most messages need no read of the channel state)."""
+    text = printable(text)
+    return accept(text, offered_payloads() if text.lstrip().startswith("/") else ())
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -28,7 +28,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels import customer_token, payloads
 from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
-from bot.channels.limits import RateLimiter
+from bot.channels.limits import StatefulChannel
 from bot.channels.redact import redact
 from bot.channels.state import ChannelStateStore
 
@@ -56,7 +56,7 @@ class RestOutboxOutput(CollectingOutputChannel):
         self.store.queue_rest_message(message["recipient_id"], message)
 
 
-class RestChannel(InputChannel):
+class RestChannel(StatefulChannel, InputChannel):
     @classmethod
     def name(cls) -> Text:
         return "rest"
@@ -67,20 +67,6 @@ class RestChannel(InputChannel):
 
     def __init__(self, state_db: Optional[str] = None) -> None:
         self._state_db = state_db
-        self._store: Optional[ChannelStateStore] = None
-        self._limiter: Optional[RateLimiter] = None
-
-    @property
-    def store(self) -> ChannelStateStore:
-        if self._store is None:
-            self._store = ChannelStateStore(self._state_db)
-        return self._store
-
-    @property
-    def limiter(self) -> RateLimiter:
-        if self._limiter is None:
-            self._limiter = RateLimiter.from_env(self._state_db)
-        return self._limiter
 
     def get_output_channel(self) -> OutputChannel:
         return RestOutboxOutput(self.store)
@@ -112,7 +98,7 @@ class RestChannel(InputChannel):
             if self.limiter.check(self.name(), sender):
                 return _too_many(self.limiter.window)
             conversation = f"{self.name()}:{sender}"
-            text = redact(payloads.accept(payloads.printable(payload["message"]), self.store.get_offered_payloads(conversation)))
+            text = redact(payloads.screen(payload["message"], lambda: self.store.get_offered_payloads(conversation)))
             metadata = _trusted_metadata(payload.get("metadata"))
             queued = self.store.take_rest_messages(sender)
             collector = CollectingOutputChannel()

@@ -34,9 +34,8 @@ from socketio import AsyncServer
 
 from bot.channels import customer_token, payloads
 from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
-from bot.channels.limits import POLITE_TEXT, RateLimiter
+from bot.channels.limits import POLITE_TEXT, StatefulChannel
 from bot.channels.redact import redact
-from bot.channels.state import ChannelStateStore
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class _RecordingOutput(SocketIOOutput):
         await super()._send_message(socket_id, response)
 
 
-class WebChatInput(InputChannel):
+class WebChatInput(StatefulChannel, InputChannel):
     @classmethod
     def name(cls) -> Text:
         return "socketio"
@@ -79,20 +78,6 @@ class WebChatInput(InputChannel):
         self._app: Any = None  # the Rasa server's Sanic app (its agent reads the tracker for the fallback)
         self._sessions: Dict[str, str] = {}  # socket id -> the session it asked for (its only conversation)
         self._state_db = state_db
-        self._store: Optional[ChannelStateStore] = None
-        self._limiter: Optional[RateLimiter] = None
-
-    @property
-    def store(self) -> ChannelStateStore:
-        if self._store is None:
-            self._store = ChannelStateStore(self._state_db)
-        return self._store
-
-    @property
-    def limiter(self) -> RateLimiter:
-        if self._limiter is None:
-            self._limiter = RateLimiter.from_env(self._state_db)
-        return self._limiter
 
     def _may_join(self, sid: str, session_id: str) -> bool:
         """A signed-in customer's session is theirs alone: someone else (or a signed-out visitor) asking
@@ -171,7 +156,7 @@ class WebChatInput(InputChannel):
                 await sio.emit(BOT_EVENT, {"text": POLITE_TEXT}, room=sid)
                 return
             conversation = f"{self.name()}:{session_id}"
-            text = payloads.accept(payloads.printable(text), self.store.get_offered_payloads(conversation))
+            text = payloads.screen(text, lambda: self.store.get_offered_payloads(conversation))
             token = self._tokens.get(sid)
             metadata = {customer_token.METADATA_KEY: token} if token else {}
             output = _RecordingOutput(sio, BOT_EVENT)
