@@ -12,20 +12,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guard import BillingAction
-
-TONES = ("calm", "frustrated", "angry")
+from bot.nlu.sentiment.slots import ACTION_NAME, sentiment_slots
 
 
 class ActionReadSentiment(BillingAction):
+    """The same slots the Rasa server fills in-process every turn (bot.runtime.local_actions)."""
+
     def name(self) -> Text:
-        return "action_read_sentiment"
+        return ACTION_NAME
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        sentiment = (tracker.latest_message or {}).get("sentiment") or {}
-        tone = sentiment.get("tone")
-        score = sentiment.get("score")
-        if tone not in TONES or not isinstance(score, (int, float)):
-            return []
-        return [SlotSet("tone", tone), SlotSet("sentiment_score", max(-1.0, min(1.0, float(score))))]
+        return [SlotSet(slot, value) for slot, value in sentiment_slots(tracker.latest_message).items()]

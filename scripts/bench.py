@@ -152,6 +152,7 @@ class LevelResult:
     errors: int
     wrong: int
     samples: List[str] = field(default_factory=list)
+    cpu_ms_per_turn: Dict[str, float] = field(default_factory=dict)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -268,6 +269,50 @@ def rss_table(procs: Dict[str, subprocess.Popen]) -> Dict[str, Dict[str, float]]
                                "peak_mb": round(status.get("VmHWM", 0) / 1024, 1), "pid": pid}
             todo.extend((f"{name}/child{i + 1}", c) for i, c in enumerate(_children(pid)))
     return table
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SERVICES = {"postgres": "postgres", "redis-server": "redis", "beam.smp": "rabbitmq"}
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def cpu_snapshot(procs: Dict[str, subprocess.Popen]) -> Dict[str, float]:
+    """CPU seconds used so far by every process started here (children included) and by the
+    machine's PostgreSQL, Redis and RabbitMQ."""
+    snap: Dict[str, float] = {}
+    for role, proc in procs.items():
+        todo, total = [proc.pid], 0.0
+        while todo:
+            pid = todo.pop()
+            total += _cpu_seconds(pid)
+            todo.extend(_children(pid))
+        snap[role] = total
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            service = SERVICES.get(comm)
+            if service:
+                snap[service] = snap.get(service, 0.0) + _cpu_seconds(int(entry.name))
+    return snap
+
+
+def cpu_per_turn(before: Dict[str, float], after: Dict[str, float], turns: int) -> Dict[str, float]:
+    """CPU milliseconds per turn by process (what the level cost the machine, whatever else ran)."""
+    if not turns:
+        return {}
+    per = {role: round((after[role] - before.get(role, 0.0)) * 1000 / turns, 1) for role in after}
+    per["total"] = round(sum(per.values()), 1)
+    return per
 
 
 class Launcher:
@@ -492,11 +537,14 @@ def measure(name: str, url: str, make: Callable[[], List[Turn]], sizes: Dict[int
     spies = start_profilers(name, procs)
     levels = []
     for concurrency, count in sizes.items():
+        before = cpu_snapshot(procs)
         result = asyncio.run(run_conversations(url, [make() for _ in range(count)], concurrency))
+        result.cpu_ms_per_turn = cpu_per_turn(before, cpu_snapshot(procs), result.turns)
         levels.append(result)
         print(f"  {name:9} c={concurrency:<3} {result.turns:5} turns {result.seconds:6.1f} s  "
               f"p50 {result.p50_ms:7.1f}  p95 {result.p95_ms:7.1f}  p99 {result.p99_ms:7.1f} ms  "
               f"{result.throughput:6.1f} msg/s  errors {result.errors}  wrong {result.wrong}", flush=True)
+        print("      CPU ms per turn: " + ", ".join(f"{k} {v}" for k, v in result.cpu_ms_per_turn.items()), flush=True)
         for sample in result.samples:
             print(f"      ! {sample}", flush=True)
     SHOW_TRANSCRIPTS = show

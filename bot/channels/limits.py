@@ -30,6 +30,7 @@ from typing import Dict, Optional, Protocol
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, event, select, update, insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.state import ChannelStateStore, resolve_state_db
@@ -92,7 +93,8 @@ def _sqlite_engine(path: str) -> Engine:
     with _engines_lock:
         engine = _engines.get(path)
         if engine is None:
-            engine = create_engine(f"sqlite:///{path}", future=True)
+            engine = create_engine(f"sqlite:///{path}", future=True, poolclass=QueuePool,
+                                   connect_args={"check_same_thread": False})  # pooled, not one per use
 
             @event.listens_for(engine, "connect")
             def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

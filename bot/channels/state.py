@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 DEFAULT_STATE_DB = "var/channels.db"
@@ -103,7 +105,9 @@ def _engine_for(path: str) -> Engine:
         engine = _engines.get(key)
         if engine is None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(f"sqlite:///{path}", future=True)
+            # Pooled connections: SQLAlchemy 1.4 would open (and set up) a new one per transaction.
+            engine = create_engine(f"sqlite:///{path}", future=True, poolclass=QueuePool,
+                                   connect_args={"check_same_thread": False})
 
             @event.listens_for(engine, "connect")
             def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -189,11 +193,14 @@ class ChannelStateStore:
 
     # --- offered payloads (REST, web chat) -----------------------------------------------------
     def set_offered_payloads(self, conversation: str, payloads: List[str]) -> None:
+        """Replaces what ``conversation`` was offered (one statement: a turn without buttons clears it)."""
         with self.engine.begin() as conn:
-            conn.execute(delete(offered_payloads).where(offered_payloads.c.conversation == conversation))
-            if payloads:
-                conn.execute(insert(offered_payloads).values(conversation=conversation, payloads=json.dumps(payloads),
-                                                             offered_at=_utcnow()))
+            if not payloads:
+                conn.execute(delete(offered_payloads).where(offered_payloads.c.conversation == conversation))
+                return
+            values = {"payloads": json.dumps(payloads), "offered_at": _utcnow()}
+            conn.execute(sqlite_insert(offered_payloads).values(conversation=conversation, **values)
+                         .on_conflict_do_update(index_elements=[offered_payloads.c.conversation], set_=values))
 
     def get_offered_payloads(self, conversation: str, ttl: timedelta = BUTTONS_TTL) -> List[str]:
         with self.engine.begin() as conn:
