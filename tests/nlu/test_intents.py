@@ -159,3 +159,23 @@ def test_probe_messages_are_not_training_examples():
 def test_trained_model_reads_unseen_customer_messages(agent, text, intent):
     result = asyncio.run(agent.parse_message(text))
     assert result["intent"]["name"] == intent, result["intent_ranking"][:3]
+
+
+def test_the_one_message_path_gives_the_general_paths_probabilities(toy_classifier):
+    _, _, _, tokenizer, featurizers, classifier = toy_classifier
+    texts = ["how much do i owe u", "PAY MY BILL PLS", "helloo there", "zzz", "", "balance balance balance"]
+    singles = []
+    for text in texts:
+        message = Message(data={"text": text})
+        _featurize(tokenizer, featurizers, [message])
+        assert text == "" or classifier._row(message) is not None  # the fast path is taken
+        classifier.process([message])
+        singles.append(message)
+    batch = [Message(data={"text": text}) for text in texts]
+    _featurize(tokenizer, featurizers, batch)
+    classifier.process(batch)  # several messages: scikit-learn's predict_proba
+    for one, general in zip(singles, batch):
+        assert one.get("intent")["name"] == general.get("intent")["name"]
+        assert [r["name"] for r in one.get("intent_ranking")] == [r["name"] for r in general.get("intent_ranking")]
+        for a, b in zip(one.get("intent_ranking"), general.get("intent_ranking")):
+            assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-12)

@@ -7,11 +7,16 @@ inverse document frequency learnt from the training data, and each block is L2-n
 own, so the ~150 character n-grams of a message do not drown its ~10 words. The concatenation is
 normalised again and fed to a multinomial logistic regression; ``C`` and the class weighting are
 chosen by cross-validation on the project data (docs/nlu.md).
+
+At run time a message is one sparse row: ``process`` computes that row and the softmax of the
+multinomial model with numpy on the row's few non-zero columns, instead of building scipy
+matrices and calling scikit-learn (~10x less time per message, the same probabilities: see
+tests/nlu/test_intents.py). Batches, training and anything unusual take the general path.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext
@@ -20,6 +25,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack
@@ -106,6 +112,57 @@ class BillingIntentClassifier(LogisticRegressionClassifier):
                 weighted.append(normalize(block.multiply(idf[np.newaxis, :]).tocsr()))
             blocks = weighted
         return normalize(hstack(blocks).tocsr())
+
+    def _row(self, message: Message) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+        """The message's row of ``_create_X`` as (columns, values), or ``None`` to take the general path."""
+        if not self.config["tfidf"] or self.idf is None:
+            return None
+        per_origin: Dict[Text, Any] = {}
+        for feature in message.features:
+            if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE and feature.is_sparse():
+                per_origin[str(feature.origin)] = feature.features
+        if len(per_origin) != len(self.idf):
+            return None
+        columns, values, offset = [], [], 0
+        for origin, idf in zip(sorted(per_origin), self.idf):
+            row = csr_matrix(per_origin[origin])  # sums duplicate entries, as _create_X does
+            if row.shape != (1, idf.shape[0]):
+                return None
+            data = np.log1p(row.data) * idf[row.indices]
+            norm = np.sqrt(np.dot(data, data))
+            columns.append(row.indices + offset)
+            values.append(data / norm if norm > 0 else data)
+            offset += idf.shape[0]
+        cols = np.concatenate(columns)
+        vals = np.concatenate(values)
+        norm = np.sqrt(np.dot(vals, vals))
+        return cols, (vals / norm if norm > 0 else vals)
+
+    def _multinomial(self) -> bool:
+        clf = self.clf
+        return (hasattr(clf, "coef_") and clf.classes_.size > 2 and clf.solver != "liblinear"
+                and clf.multi_class in ("auto", "multinomial"))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Most likely intent and ranking for each message (see the module docstring)."""
+        if len(messages) != 1 or not self._multinomial():
+            return super().process(messages)
+        message = messages[0]
+        row = self._row(message)
+        if row is None:
+            return super().process(messages)
+        cols, vals = row
+        scores = self.clf.coef_[:, cols] @ vals + self.clf.intercept_
+        scores = np.exp(scores - scores.max())
+        probas = scores / scores.sum()
+        ranking = sorted(({"name": k, "confidence": v} for k, v in zip(self.clf.classes_, probas)),
+                         key=lambda e: -e["confidence"])
+        intent = ranking[0]
+        if self.config[RANKING_LENGTH] > 0:
+            ranking = ranking[: self.config[RANKING_LENGTH]]
+        message.set("intent", intent, add_to_output=True)
+        message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
 
     def train(self, training_data: TrainingData) -> Resource:
         """Train the intent classifier on a data set."""
