@@ -25,6 +25,18 @@ Borderline calls, written down so the number means something:
     purchase at a merchant, which none of our intents covers -> out_of_scope.
   * `terminate_account` (close a bank account): out_of_scope.
 
+Training-sample filters (found with scripts/nlu_conflicts.py: cross-intent near-duplicates and
+cross-validation errors; BANKING77's own labels overlap here, so no category-level rule decides):
+  * `compromised_card` is half "freeze my card" (out of scope) and half "there are payments I did
+    not make" (by our rules `dispute_charge`, and BANKING77 files the same texts under
+    `card_payment_not_recognised`): not sampled for training (still out_of_scope in the gold).
+  * `wrong_amount_of_cash_received` ("asked for 100, the ATM gave me 20") is worded like
+    `wrong_exchange_rate_for_cash_withdrawal` ("I got less cash than expected", dispute_charge):
+    not sampled for training (still out_of_scope in the gold).
+  * in the categories mapped to `dispute_charge`, texts about a stolen / compromised card or
+    freezing it (_CARD_SECURITY) are skipped, and so are price enquiries (_MORE_PRICE_ENQUIRY: "are transfers
+    free?", "how can I tell if there will be a fee", "how do I avoid charges") are skipped.
+
 Run as a script to (re)write the sampled training files (deterministic, seeded):
     python scripts/banking77_mapping.py --write-training-data
 It never reads BANKING77's test split, and leaves a fixed quarter of the train split (is_dev) as a
@@ -147,6 +159,15 @@ BITEXT_PER_TARGET = {"ask_invoice": 30, "request_human": 30, "complain": 30,
 _PRICE_ENQUIRY = re.compile(
     r"^\s*(is there|are there|do you|do i|does|how much|will i|would i|what is the|what are the|"
     r"what's the|how high|if |can i|where|when do)", re.I)
+_MORE_PRICE_ENQUIRY = re.compile(
+    r"^\s*(are (money |bank )?transfers|is it free|how can i (tell|know|check)|how do i avoid|"
+    r"how do you (figure|calculate|work))", re.I)
+# card-security reports inside the "not recognised" categories: out of scope (compromised card)
+_CARD_SECURITY = re.compile(
+    r"\b(stole|stolen|steal|thief|mugged|compromised|hacked|freeze|frozen|block (my|the) card|"
+    r"lost my (card|wallet)|hold on my (card|account))", re.I)
+# BANKING77 categories not sampled for training (overlapping labels, see the docstring)
+NOT_SAMPLED = {"compromised_card", "wrong_amount_of_cash_received"}
 _UNSAFE = re.compile(r"[\[\]{}()#\n\r\t]|^\s*/|^\s*-")
 
 
@@ -199,6 +220,10 @@ def sample_banking77(seen: Set[str], seed: int = 77) -> Dict[str, List[str]]:
         if target == "dispute_charge":
             texts = [t for t in texts if not _PRICE_ENQUIRY.match(t)]
         rng.shuffle(texts)
+        if cat in NOT_SAMPLED:
+            continue
+        if target == "dispute_charge":
+            texts = [t for t in texts if not _MORE_PRICE_ENQUIRY.match(t) and not _CARD_SECURITY.search(t)]
         n = NEAR_BILLING_OOS_N if cat in NEAR_BILLING_OOS else B77_PER_CATEGORY[target]
         for t in texts:
             if n == 0:
