@@ -54,19 +54,28 @@ async def consume(queue_name: str, url: Optional[str] = None, drain: bool = Fals
                     if drain:
                         return stored
                     continue
-                deadline = loop.time() + BATCH_WAIT_S
-                while len(messages) < BATCH:
-                    if inbox.empty() and loop.time() >= deadline:
-                        break
-                    try:
-                        messages.append(inbox.get_nowait() if not inbox.empty() else
-                                        await asyncio.wait_for(inbox.get(), timeout=deadline - loop.time()))
-                    except asyncio.TimeoutError:
-                        break
+                await _fill(messages, inbox, loop.time() + BATCH_WAIT_S)
                 stored += add_events(_bodies(messages), url)
                 await messages[-1].ack(multiple=True)  # all of them, only once they are stored
         finally:
             await queue.cancel(tag)
+
+
+async def _fill(messages: List[aio_pika.abc.AbstractIncomingMessage],
+                inbox: "asyncio.Queue[aio_pika.abc.AbstractIncomingMessage]", deadline: float) -> None:
+    """Add what is waiting, then what arrives before ``deadline``, until the batch is full."""
+    loop = asyncio.get_running_loop()
+    while len(messages) < BATCH:
+        if not inbox.empty():
+            messages.append(inbox.get_nowait())
+            continue
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return
+        try:
+            messages.append(await asyncio.wait_for(inbox.get(), timeout=remaining))
+        except asyncio.TimeoutError:
+            return
 
 
 def _bodies(messages: List[aio_pika.abc.AbstractIncomingMessage]) -> List[Dict[str, Any]]:

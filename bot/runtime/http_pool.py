@@ -19,6 +19,7 @@ import weakref
 from typing import Any, Dict, Optional, Text, Tuple
 
 import aiohttp
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.shared.exceptions import FileNotFoundException
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 
@@ -50,18 +51,12 @@ def session_for(endpoint: EndpointConfig) -> aiohttp.ClientSession:
         session = aiohttp.ClientSession(
             headers=endpoint.headers,
             auth=aiohttp.BasicAuth(auth["username"], auth["password"]) if auth else None,
-            timeout=aiohttp.ClientTimeout(total=endpoint_timeout()),
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             connector=aiohttp.TCPConnector(limit_per_host=CONNECTIONS_PER_HOST,
                                            keepalive_timeout=KEEPALIVE_SECONDS),
         )
         per_loop[key] = session
     return session
-
-
-def endpoint_timeout() -> float:
-    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
-
-    return float(DEFAULT_REQUEST_TIMEOUT)
 
 
 async def pooled_request(
