@@ -8,6 +8,12 @@ analytics store). Here a small loop retries the buffer every ``FLUSH_INTERVAL_S`
 empty, in order, and stops at the first failure so later events never overtake earlier ones from the
 buffer (the analytics store orders by event timestamp anyway).
 
+Each event is published straight on the exchange's AMQP channel (aiormq's ``basic_publish``, with
+publisher confirms, persistent, ``mandatory`` as aio-pika sets it), not through an ``aio_pika.Message``,
+and without Rasa's deep copy of the event for a debug line that is not logged: 0.40 → ~0.18 ms of CPU
+per event measured on this machine, ~10 events per turn (11 % of the Rasa server's CPU in
+``make bench`` went to publishing).
+
 endpoints.prod.yml::
 
     event_broker:
@@ -18,10 +24,13 @@ endpoints.prod.yml::
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from typing import Any, Optional
+from typing import Any, Dict, Optional, Text
 
+from pamqp import commands as spec
 from rasa.core.brokers.pika import PikaEventBroker
+from rasa.shared.core.events import remove_parse_data
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +48,37 @@ class FlushingPikaEventBroker(PikaEventBroker):
         await super().connect()
         if self._flusher is None:
             self._flusher = self._loop.create_task(self._flush_forever())
+
+    async def _publish(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]] = None) -> None:
+        """Rasa's ``_publish``: an event that fails is kept for the flush loop (and re-raised only with
+        ``raise_on_failure``); a negative acknowledgement from RabbitMQ counts as a failure."""
+        if self._exchange is None:
+            return
+        try:
+            await self._send(event, headers)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("published to RabbitMQ: %s", remove_parse_data(event))
+        except Exception as exc:  # noqa: BLE001 - kept and retried whatever went wrong
+            logger.error("publishing an event to RabbitMQ failed (%s: %s): %s", type(exc).__name__, exc,
+                         remove_parse_data(event))
+            if self.should_keep_unpublished_messages:
+                self._unpublished_events.append(event)
+            if self.raise_on_failure:
+                await self.close()
+                raise
+
+    async def _send(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]]) -> None:
+        """One persistent message on the exchange's channel, confirmed by RabbitMQ."""
+        assert self._exchange is not None
+        confirmation = await self._exchange.channel.basic_publish(
+            json.dumps(event).encode(),
+            exchange=self._exchange.name,
+            routing_key="",
+            properties=spec.Basic.Properties(delivery_mode=2, headers=headers, app_id=self.rasa_environment),
+            mandatory=True,
+        )
+        if isinstance(confirmation, spec.Basic.Nack):
+            raise RuntimeError("RabbitMQ did not accept the event (basic.nack)")
 
     def _publish_unpublished_messages(self, *_: Any, **__: Any) -> None:
         """Rasa's reconnect callback: the flush loop does this once the channel is really back."""
@@ -70,7 +110,7 @@ class FlushingPikaEventBroker(PikaEventBroker):
         while self._unpublished_events:
             event = self._unpublished_events[0]
             try:
-                await self._exchange.publish(self._message(event, None), "")
+                await self._send(event, None)
             except Exception as exc:  # noqa: BLE001 - still down: keep it, try again later
                 logger.debug("RabbitMQ not ready yet (%s); %d event(s) wait", type(exc).__name__,
                              len(self._unpublished_events))

@@ -1,11 +1,29 @@
-"""Rasa's Redis lock store, which keeps serving when Redis is unreachable.
+"""Per-conversation locks in Redis: atomic tickets, and an in-memory fallback while Redis is down.
 
-Rasa 3.6's ``RedisLockStore`` raises ``redis.ConnectionError`` out of ``handle_message`` when Redis
-is down: the message is dropped before it reaches the tracker and the customer hears nothing.
-This store falls back to in-process locks while Redis cannot be reached (conversations are still
-serialised on this server; across replicas only until Redis is back — logged as a warning) and
-returns to Redis by itself. A conversation whose lock was taken in memory stays there until that
-lock is released, so a recovery in the middle of a turn never loses a ticket.
+Rasa 3.6's ``RedisLockStore`` keeps a conversation's ticket queue as one JSON string and changes it
+by read-modify-write from the client: ``get`` → add a ticket → ``set``. Two Rasa servers that read the
+queue at the same time both write it back with their own ticket added, one ticket is lost, and both
+servers handle the same conversation at once (the race ``tests/faults/test_lock_store.py`` shows).
+It also costs 7 Redis round trips per message (issue: get + set; acquire: get; cleanup: get + set,
+get, delete), each with JSON on both ends, and a waiting message polls only once a second.
+
+Here each step is one Lua script that Redis runs atomically, on one hash per conversation
+(``<prefix>tickets:<conversation id>``: field ``n`` numbers the tickets, one field per live ticket
+holds its expiry in Redis's own clock, so replicas with skewed clocks agree):
+
+- ``issue``: drop expired tickets, take the next number, store its expiry; returns the ticket and
+  whether it is served at once (the usual case: one round trip to acquire);
+- ``serving``: drop expired tickets; the lowest live ticket is served (-1: this ticket expired);
+- ``release``: drop the ticket; the hash goes when no ticket is left.
+
+The lock expires with its last ticket (``PEXPIRE``), so a crashed server leaves nothing behind.
+A message that waits polls every ``POLL_START_S``, backing off to ``POLL_MAX_S``.
+
+When Redis cannot be reached (``redis.ConnectionError``: Rasa's store would raise out of
+``handle_message`` and the message would be dropped), conversations lock in this server's memory
+(serialised on this server; across replicas only until Redis is back — logged as a warning) and
+return to Redis by themselves. A conversation locked in memory stays there until that lock is
+released, so a recovery in the middle of a turn never loses a ticket.
 
 endpoints.prod.yml::
 
@@ -17,25 +35,72 @@ endpoints.prod.yml::
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from typing import Any, Callable, Optional, Text, TypeVar
+from collections import deque
+from contextlib import asynccontextmanager
+from typing import Any, AsyncGenerator, Dict, List, Optional, Text, Tuple, Union
 
-from rasa.core.lock import TicketLock
-from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.core.lock import Ticket, TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 DEFAULT_SOCKET_TIMEOUT_S = 3.0
+POLL_START_S = 0.02
+POLL_MAX_S = 0.25
+
+# Shared by the scripts: ``now`` in ms from Redis's clock; expired tickets removed; ``serving`` is the
+# lowest live ticket number (nil when none is left).
+_PURGE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local fields = redis.call('HGETALL', KEYS[1])
+local serving = nil
+for i = 1, #fields, 2 do
+  if fields[i] ~= 'n' then
+    if tonumber(fields[i + 1]) <= now then
+      redis.call('HDEL', KEYS[1], fields[i])
+    else
+      local number = tonumber(fields[i])
+      if serving == nil or number < serving then serving = number end
+    end
+  end
+end
+"""
+
+# ARGV[1]: lifetime in ms. Returns {ticket, serving}.
+ISSUE = _PURGE + """
+local ticket = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSET', KEYS[1], ticket, now + tonumber(ARGV[1]))
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if serving == nil then serving = ticket end
+return {ticket, serving}
+"""
+
+# ARGV[1]: ticket. Returns the ticket served now, or -1 when ARGV[1] is no longer live.
+SERVING = _PURGE + """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
+return serving
+"""
+
+# ARGV[1]: ticket. Returns how many tickets are still live.
+RELEASE = """
+redis.call('HDEL', KEYS[1], ARGV[1])
+""" + _PURGE + """
+if serving == nil then redis.call('DEL', KEYS[1]) return 0 end
+return redis.call('HLEN', KEYS[1]) - 1
+"""
 
 
 class FallbackRedisLockStore(RedisLockStore):
-    """``RedisLockStore`` with an in-memory fallback while Redis is unreachable."""
+    """Atomic ticket locks in Redis, in this server's memory while Redis is unreachable."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
         settings = dict(endpoint_config.kwargs) if endpoint_config is not None else {}
@@ -46,37 +111,124 @@ class FallbackRedisLockStore(RedisLockStore):
         super().__init__(host=host, **settings)
         self._memory = InMemoryLockStore()
         self._down = threading.Event()
+        self._issue = self.red.register_script(ISSUE)
+        self._serving = self.red.register_script(SERVING)
+        self._release = self.red.register_script(RELEASE)
 
-    def _redis(self, call: Callable[[], T], fallback: Callable[[], T]) -> T:
-        try:
-            result = call()
-        except REDIS_DOWN as exc:
-            if not self._down.is_set():
-                self._down.set()
-                logger.warning("Redis lock store unreachable (%s): locking conversations in this server's memory "
-                               "until it is back", type(exc).__name__)
-            return fallback()
+    def tickets_key(self, conversation_id: Text) -> Text:
+        return f"{self.key_prefix}tickets:{conversation_id}"
+
+    # -- Redis reachability ----------------------------------------------------------------------
+
+    def _went_down(self, exc: BaseException) -> None:
+        if not self._down.is_set():
+            self._down.set()
+            logger.warning("Redis lock store unreachable (%s): locking conversations in this server's memory "
+                           "until it is back", type(exc).__name__)
+
+    def _is_up(self) -> None:
         if self._down.is_set():
             self._down.clear()
             logger.warning("Redis lock store reachable again: conversations lock in Redis")
-        return result
 
     def _in_memory(self, conversation_id: Text) -> bool:
         return conversation_id in self._memory.conversation_locks
 
+    # -- the lock ---------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: Text,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncGenerator[TicketLock, None]:
+        """Hold the conversation's lock; waits for earlier tickets, in order.
+
+        ``wait_time_in_seconds`` caps the polling interval (Rasa polls at exactly that interval).
+        Raises ``LockError`` when this message's ticket expired while it waited.
+        """
+        ticket = None if self._in_memory(conversation_id) else await self._acquire_in_redis(
+            conversation_id, lock_lifetime, wait_time_in_seconds)
+        if ticket is None:
+            async with self._memory.lock(conversation_id, lock_lifetime, min(wait_time_in_seconds, POLL_MAX_S)) as held:
+                yield held
+            return
+        try:
+            yield TicketLock(conversation_id)
+        finally:
+            self._release_in_redis(conversation_id, ticket)
+
+    async def _acquire_in_redis(self, conversation_id: Text, lifetime_s: float, max_wait_s: float) -> Optional[int]:
+        """The ticket once it is served; None when Redis is unreachable (lock in memory instead)."""
+        key = self.tickets_key(conversation_id)
+        try:
+            ticket, serving = self._issue(keys=[key], args=[int(lifetime_s * 1000)])
+            self._is_up()
+            poll = POLL_START_S
+            while serving != ticket:
+                if serving == -1:
+                    raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+                logger.debug(f"Conversation '{conversation_id}': ticket {ticket} waits for {ticket - serving} "
+                             f"earlier message(s).")
+                await asyncio.sleep(poll)
+                poll = min(poll * 1.5, POLL_MAX_S, max(max_wait_s, POLL_START_S))
+                serving = self._serving(keys=[key], args=[ticket])
+        except REDIS_DOWN as exc:
+            self._went_down(exc)
+            return None
+        return int(ticket)
+
+    def _release_in_redis(self, conversation_id: Text, ticket: int) -> None:
+        try:
+            self._release(keys=[self.tickets_key(conversation_id)], args=[ticket])
+        except REDIS_DOWN as exc:  # the ticket expires by itself
+            self._went_down(exc)
+
+    # -- Rasa's LockStore interface, for callers that look at a lock ------------------------------
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        try:
+            ticket, _ = self._issue(keys=[self.tickets_key(conversation_id)], args=[int(lock_lifetime * 1000)])
+        except REDIS_DOWN as exc:
+            raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
+        return int(ticket)
+
     def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
+        """The live tickets, in order (expiries in Redis's clock, seconds)."""
         if self._in_memory(conversation_id):
             return self._memory.get_lock(conversation_id)
-        return self._redis(lambda: super(FallbackRedisLockStore, self).get_lock(conversation_id), lambda: None)
+        try:
+            fields = self.red.hgetall(self.tickets_key(conversation_id))
+        except REDIS_DOWN as exc:
+            self._went_down(exc)
+            return None
+        tickets = sorted(_tickets(fields))
+        if not tickets:
+            return None
+        return TicketLock(conversation_id, deque(Ticket(number, expires_ms / 1000) for number, expires_ms in tickets))
 
     def save_lock(self, lock: TicketLock) -> None:
-        if self._in_memory(lock.conversation_id):
-            self._memory.save_lock(lock)
-            return
-        self._redis(lambda: super(FallbackRedisLockStore, self).save_lock(lock), lambda: self._memory.save_lock(lock))
+        raise NotImplementedError("tickets change only through the atomic scripts (issue/serving/release)")
 
     def delete_lock(self, conversation_id: Text) -> None:
         if self._in_memory(conversation_id):
             self._memory.delete_lock(conversation_id)
             return
-        self._redis(lambda: super(FallbackRedisLockStore, self).delete_lock(conversation_id), lambda: None)
+        try:
+            self.red.delete(self.tickets_key(conversation_id))
+        except REDIS_DOWN as exc:
+            self._went_down(exc)
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        self._release_in_redis(conversation_id, ticket_number)
+
+
+def _tickets(fields: Dict[Union[bytes, Text], bytes]) -> List[Tuple[int, int]]:
+    """(ticket, expiry in ms) of a tickets hash, without the counter field."""
+    out = []
+    for name, value in fields.items():
+        name = name.decode() if isinstance(name, bytes) else name
+        if name != "n":
+            out.append((int(name), int(value)))
+    return out

@@ -1,9 +1,12 @@
-"""FallbackRedisLockStore against the real Redis, through a proxy the test cuts and restores."""
+"""FallbackRedisLockStore against the real Redis: atomic tickets shared by two "replicas", expiry, and
+the in-memory fallback through a proxy the test cuts and restores."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 import uuid
-from typing import Iterator
+from typing import Iterator, List
 
 import pytest
 import redis
@@ -38,9 +41,9 @@ def test_locks_in_redis_then_in_memory_while_redis_is_down_then_in_redis_again(p
     store, conversation = _store(proxy.port, prefix), "c-" + uuid.uuid4().hex[:6]
     direct = redis.Redis(db=DB)
     seen = []
-    asyncio.run(_turn(store, conversation, lambda: seen.append(direct.exists(store.key_prefix + conversation))))
+    asyncio.run(_turn(store, conversation, lambda: seen.append(direct.exists(store.tickets_key(conversation)))))
     assert seen == [1]  # held in Redis during the turn, released after
-    assert not direct.exists(store.key_prefix + conversation)
+    assert not direct.exists(store.tickets_key(conversation))
 
     proxy.cut()
     asyncio.run(_turn(store, conversation, lambda: seen.append(conversation in store._memory.conversation_locks)))
@@ -49,7 +52,7 @@ def test_locks_in_redis_then_in_memory_while_redis_is_down_then_in_redis_again(p
     # Redis comes back in the middle of a turn that locked in memory: the turn ends cleanly.
     asyncio.run(_turn(store, conversation, proxy.restore))
     assert conversation not in store._memory.conversation_locks
-    asyncio.run(_turn(store, conversation, lambda: seen.append(direct.exists(store.key_prefix + conversation))))
+    asyncio.run(_turn(store, conversation, lambda: seen.append(direct.exists(store.tickets_key(conversation)))))
     assert seen[-1] == 1
 
 
@@ -59,3 +62,106 @@ def test_rasas_own_redis_lock_store_fails_when_redis_is_down(proxy: TcpProxy) ->
     proxy.cut()
     with pytest.raises(LockError):
         asyncio.run(_turn(store, "c-" + uuid.uuid4().hex[:6]))
+
+
+def _conversation() -> str:
+    return "c-" + uuid.uuid4().hex[:8]
+
+
+def test_two_replicas_never_serve_one_conversation_at_once() -> None:
+    """Two stores with their own Redis connections (two Rasa servers), 4 messages at a time each."""
+    prefix = "lt" + uuid.uuid4().hex[:8]
+    stores = [_store(6379, prefix), _store(6379, prefix)]
+    conversation = _conversation()
+    inside, most, done = [0], [0], []
+    guard = threading.Lock()
+
+    async def message(store: FallbackRedisLockStore, n: int) -> None:
+        async with store.lock(conversation, wait_time_in_seconds=0.05):
+            with guard:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            await asyncio.sleep(0.001)
+            with guard:
+                inside[0] -= 1
+                done.append(n)
+
+    async def replica(store: FallbackRedisLockStore, base: int) -> None:
+        for round_ in range(8):
+            await asyncio.gather(*(message(store, base + round_ * 10 + i) for i in range(4)))
+
+    threads = [threading.Thread(target=lambda s=s, b=b: asyncio.run(replica(s, b))) for s, b in ((stores[0], 0),
+                                                                                                  (stores[1], 1000))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(done) == 64 and len(set(done)) == 64
+    assert most[0] == 1
+    assert not redis.Redis(db=DB).exists(stores[0].tickets_key(conversation))  # nothing left behind
+
+
+def test_rasas_store_loses_a_ticket_when_two_servers_issue_at_once_ours_does_not() -> None:
+    """Rasa's get → add ticket → set: both servers read the empty queue, both are served."""
+    prefix = "lt" + uuid.uuid4().hex[:8]
+    conversation = _conversation()
+    rasa_a = RedisLockStore(host="127.0.0.1", db=DB, key_prefix=prefix)
+    rasa_b = RedisLockStore(host="127.0.0.1", db=DB, key_prefix=prefix)
+    lock_a, lock_b = rasa_a.get_or_create_lock(conversation), rasa_b.get_or_create_lock(conversation)
+    ticket_a, ticket_b = lock_a.issue_ticket(60), lock_b.issue_ticket(60)
+    rasa_a.save_lock(lock_a)
+    rasa_b.save_lock(lock_b)
+    assert ticket_a == ticket_b  # the same ticket twice
+    assert not rasa_a.get_lock(conversation).is_locked(ticket_a)
+    assert not rasa_b.get_lock(conversation).is_locked(ticket_b)  # both may go ahead
+    rasa_a.delete_lock(conversation)
+
+    ours_a, ours_b = _store(6379, prefix), _store(6379, prefix)
+    first, second = ours_a.issue_ticket(conversation), ours_b.issue_ticket(conversation)
+    assert first != second
+    assert [t.number for t in ours_b.get_lock(conversation).tickets] == sorted([first, second])
+    ours_a.cleanup(conversation, first)
+    ours_b.cleanup(conversation, second)
+    assert ours_a.get_lock(conversation) is None
+
+
+def test_messages_wait_in_order_and_an_expired_ticket_frees_the_conversation() -> None:
+    store = _store(6379, "lt" + uuid.uuid4().hex[:8])
+    conversation = _conversation()
+    crashed = asyncio.run(store._acquire_in_redis(conversation, 0.4, 1))  # a server that died holding it
+    assert crashed is not None
+    order: List[str] = []
+
+    async def later(name: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with store.lock(conversation, wait_time_in_seconds=0.05):
+            order.append(name)
+            await asyncio.sleep(0.01)
+
+    started = time.monotonic()
+
+    async def main() -> None:
+        await asyncio.gather(later("second", 0.0), later("third", 0.05), later("fourth", 0.1))
+
+    asyncio.run(main())
+    waited = time.monotonic() - started
+    assert order == ["second", "third", "fourth"]
+    assert 0.3 <= waited < 3.0  # held until the crashed server's ticket expired, not for ever
+    assert store.red.pttl(store.tickets_key(conversation)) == -2  # the hash is gone
+
+
+def test_a_ticket_that_expired_while_waiting_is_an_error_not_a_free_pass() -> None:
+    store = _store(6379, "lt" + uuid.uuid4().hex[:8])
+    conversation = _conversation()
+
+    async def main() -> None:
+        holder = await store._acquire_in_redis(conversation, 5, 1)
+        try:
+            with pytest.raises(LockError):
+                async with store.lock(conversation, lock_lifetime=0.2, wait_time_in_seconds=0.05):
+                    pass
+        finally:
+            store.cleanup(conversation, holder)
+
+    asyncio.run(main())
+    assert store.get_lock(conversation) is None

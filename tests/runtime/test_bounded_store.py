@@ -132,3 +132,54 @@ def test_saving_publishes_each_new_event_once(tmp_path: Path) -> None:
 def test_max_session_turns_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         store(tmp_path, max_turns=0)
+
+
+def test_reads_the_same_session_as_rasas_store_on_sqlite_and_postgresql(tmp_path: Path) -> None:
+    """The prebuilt statements load what ``SQLTrackerStore`` loads: the latest session, in id order;
+    a tracker this store did not load is saved after a COUNT, without duplicating events."""
+    import uuid
+
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    pg_db = "trackertest_" + uuid.uuid4().hex[:8]
+    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{pg_db}"'))
+    configs = [dict(dialect="sqlite", db=str(tmp_path / "same.db")),
+               dict(dialect="postgresql", url="127.0.0.1", port=5432, username="postgres", db=pg_db)]
+    try:
+        for config in configs:
+            ours = BoundedSQLTrackerStore(domain=DOMAIN, max_session_turns=50, **config)
+            rasas = SQLTrackerStore(domain=DOMAIN, **config)
+
+            async def conversation() -> None:
+                for sender in ("a", "b"):  # two conversations in one table
+                    for i in range(3):
+                        await say(ours, sender, f"{sender} first session {i}", "greet", "utter_greet")
+                    tracker = await ours.retrieve(sender)
+                    for event in [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted(),
+                                  SlotSet("customer_name", "Liam"), ActionExecuted(ACTION_LISTEN_NAME)]:
+                        tracker.update(event)
+                    await ours.save(tracker)
+                    await say(ours, sender, f"{sender} second session", "thank", "utter_welcome")
+                for sender in ("a", "b"):
+                    mine, theirs = await ours.retrieve(sender), await rasas.retrieve(sender)
+                    assert [e.as_dict() for e in mine.events] == [e.as_dict() for e in theirs.events]
+                    assert mine.get_slot("customer_name") == "Liam"
+                    assert [e.text for e in mine.events if isinstance(e, UserUttered)] == [f"{sender} second session"]
+                # a tracker built elsewhere (no loaded count): only its new events are inserted
+                foreign = await rasas.retrieve("a")
+                foreign.update(UserUttered("from elsewhere", {"name": "affirm", "confidence": 1.0}))
+                await ours.save(foreign)
+                again = await rasas.retrieve("a")
+                assert [e.as_dict() for e in again.events] == [e.as_dict() for e in foreign.events]
+                assert len((await rasas.retrieve_full_tracker("a")).events) == 3 * 4 + 3 + 4 + 4 + 1
+
+            run(conversation())
+            ours.engine.dispose()
+            rasas.engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
+        admin.dispose()
