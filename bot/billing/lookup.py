@@ -90,6 +90,14 @@ INVOICE_LINES = (select(_L.id, _L.kind, _L.description, _L.quantity, _L.unit_pri
                  .order_by(_L.id))
 INVOICE_PAYMENTS = (select(_P.id, _P.method, _P.method_detail, _P.amount, _P.received_at, _P.external_reference)
                     .where(_P.invoice_id == bindparam("invoice_id")).order_by(_P.received_at, _P.id))
+# The same for several invoices at once (list_invoices): the invoice id first, then the columns above.
+LINES_OF_INVOICES = (select(_L.invoice_id, _L.id, _L.kind, _L.description, _L.quantity, _L.unit_price, _L.amount,
+                            _L.period_start, _L.period_end, Plan.code)
+                     .outerjoin(Plan, Plan.id == _L.plan_id).where(_L.invoice_id.in_(bindparam("ids", expanding=True)))
+                     .order_by(_L.id))
+PAYMENTS_OF_INVOICES = (select(_P.invoice_id, _P.id, _P.method, _P.method_detail, _P.amount, _P.received_at,
+                               _P.external_reference)
+                        .where(_P.invoice_id.in_(bindparam("ids", expanding=True))).order_by(_P.received_at, _P.id))
 CUSTOMER_INVOICES = (select(_C.id, _I.id, _I.number, _I.issue_date, _I.due_date, _I.total)
                      .outerjoin(_I, _I.customer_id == _C.id).where(_C.account_number == bindparam("account"))
                      .order_by(_I.due_date, _I.id))
@@ -149,6 +157,11 @@ def _invoice_dto(session: Session, invoice: Any, account_number: str, customer_n
     payments = [PaymentDTO(*row) for row in session.execute(INVOICE_PAYMENTS, {"invoice_id": invoice.id})]
     paid = sum((p.amount for p in payments), ZERO)
     money = invoice_money(session, {invoice.id: invoice.total}, paid={invoice.id: paid})[invoice.id]
+    return _build_invoice_dto(invoice, account_number, customer_name, today, lines, payments, money)
+
+
+def _build_invoice_dto(invoice: Any, account_number: str, customer_name: str, today: date,
+                       lines: List[InvoiceLineDTO], payments: List[PaymentDTO], money: Any) -> InvoiceDTO:
     balance = money.balance_due
     return InvoiceDTO(
         id=invoice.id, number=invoice.number, account_number=account_number, customer_name=customer_name,
@@ -184,7 +197,20 @@ def list_invoices(account_number: str, *, limit: int = 12, database_url: Optiona
         invoices = session.execute(
             select(Invoice).where(Invoice.customer_id == customer.id)
             .order_by(Invoice.period_start.desc(), Invoice.id.desc()).limit(limit)).scalars().all()
-        return [_invoice_dto(session, inv, customer.account_number, customer.name, today or today_utc())
+        if not invoices:
+            return []
+        # Three queries for all of them (lines, payments, corrections), not three per invoice.
+        ids = [inv.id for inv in invoices]
+        lines: Dict[int, List[InvoiceLineDTO]] = defaultdict(list)
+        for invoice_id, *columns in session.execute(LINES_OF_INVOICES, {"ids": ids}):
+            lines[invoice_id].append(InvoiceLineDTO(*columns))
+        payments: Dict[int, List[PaymentDTO]] = defaultdict(list)
+        for invoice_id, *columns in session.execute(PAYMENTS_OF_INVOICES, {"ids": ids}):
+            payments[invoice_id].append(PaymentDTO(*columns))
+        paid = {i: sum((p.amount for p in payments[i]), ZERO) for i in ids}
+        money = invoice_money(session, {inv.id: inv.total for inv in invoices}, paid=paid)
+        return [_build_invoice_dto(inv, customer.account_number, customer.name, today or today_utc(),
+                                   lines[inv.id], payments[inv.id], money[inv.id])
                 for inv in invoices]
 
 

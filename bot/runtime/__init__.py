@@ -10,14 +10,27 @@ bot.runtime.store.BoundedSQLTrackerStore``):
 - ``states_cache``: a tracker's dialogue states computed once per prediction for all policies
   (installed on import);
 - ``http_pool``: keep-alive connections to the action server and other endpoints (installed on
-  import).
+  import);
+- ``tracker_copy``: a tracker copied without replaying every event (installed on import);
+- ``graph_runner``: the model's graph run node by node in a precomputed order, not through dask's
+  scheduler (installed on import).
 
 Each module says what it replaces in Rasa 3.6 and what that cost in ``make bench``.
 """
-from bot.runtime import action_results, event_types, http_pool, local_actions, states_cache
+from bot.runtime import (
+    action_results,
+    event_types,
+    graph_runner,
+    http_pool,
+    local_actions,
+    states_cache,
+    tracker_copy,
+)
 
 action_results.install()
 event_types.install()
+graph_runner.install()
 http_pool.install()
 local_actions.install()
 states_cache.install()
+tracker_copy.install()

@@ -275,3 +275,18 @@ def test_money_inputs_are_validated(db: str) -> None:
     with pytest.raises(InvalidRequest):
         Actor("customer", "maria")
     assert count(db, Correction) == 0
+
+
+def test_list_invoices_batched_equals_each_invoice_looked_up_alone(db: str) -> None:
+    """list_invoices loads lines, payments and corrections for all invoices in three queries; each
+    invoice must come out exactly as get_invoice builds it alone (a refund and a credit note in the ledger)."""
+    from bot.billing.lookup import get_invoice, list_invoices
+
+    refund("INV-0142", "30.00", actor=BOT, idempotency_key="batch:refund", reason="dup", database_url=db)
+    issue_credit_note("INV-0142", "19.00", actor=BOT, idempotency_key="batch:credit", reason="dup", database_url=db)
+    for account in ("ACC-1001", "ACC-1002", "ACC-1003"):
+        listed = list_invoices(account, limit=100, database_url=db, today=SEED_DAY)
+        assert listed, account
+        assert listed == [get_invoice(i.number, database_url=db, today=SEED_DAY) for i in listed]
+    changed = [i for i in list_invoices("ACC-1001", limit=100, database_url=db, today=SEED_DAY) if i.number == "INV-0142"]
+    assert changed and changed[0].amount_paid < changed[0].total  # the refund shows in the listed invoice

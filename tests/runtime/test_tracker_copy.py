@@ -1,0 +1,79 @@
+"""A tracker copied without replaying its events equals Rasa's replayed copy, and is independent."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    FollowupAction,
+    Restarted,
+    SlotSet,
+    UserUttered,
+    UserUtteranceReverted,
+)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+from bot.runtime import tracker_copy
+from tests.runtime.test_states_cache import DOMAIN, TRACKERS
+
+
+def state(tracker: DialogueStateTracker) -> Dict[str, Any]:
+    return {
+        "current": tracker.current_state(EventVerbosity.ALL),
+        "events": [id(e) for e in tracker.events],
+        "slots": {name: (type(slot), dict(slot.__dict__)) for name, slot in tracker.slots.items()},
+        "attributes": {key: value for key, value in vars(tracker).items()
+                       if key not in ("events", "slots") and not key.startswith("_northwind_")},
+        "maxlen": tracker.events.maxlen,
+    }
+
+
+def edge_trackers() -> List[DialogueStateTracker]:
+    """Reverts, restarts, pauses, follow-ups and loops: events that replay or reset the state."""
+    user = lambda text, intent: UserUttered(text, {"name": intent, "confidence": 1.0})  # noqa: E731
+    events = [
+        ActionExecuted(ACTION_LISTEN_NAME), user("charged twice", "charged_twice"), SlotSet("customer_name", "Liam"),
+        ActionExecuted("verify_form"), ActiveLoop("verify_form"), SlotSet("requested_slot", "account_number"),
+        BotUttered("Which account?"), ActionExecuted(ACTION_LISTEN_NAME), user("ACC-1001", "inform"),
+        UserUtteranceReverted(), user("no", "deny"), ActionExecuted("utter_greet"), ActionReverted(),
+        FollowupAction("utter_greet"), ConversationPaused(), ConversationResumed(), ActiveLoop(None),
+        SlotSet("verified", True), ActionExecuted(ACTION_LISTEN_NAME),
+    ]
+    out = []
+    for end in range(1, len(events) + 1):
+        out.append(DialogueStateTracker.from_events("edge", events[:end], DOMAIN.slots))
+    restarted = DialogueStateTracker.from_events("r", [*events, Restarted(), user("hi", "greet")], DOMAIN.slots)
+    bounded = DialogueStateTracker.from_events("b", events, DOMAIN.slots, max_event_history=5)
+    bounded.model_id, bounded.assistant_id, bounded.sender_source = "m1", "a1", "file.yml"
+    return [*out, restarted, bounded]
+
+
+def test_the_copy_equals_rasas_replayed_copy_for_every_story_rule_and_edge_tracker() -> None:
+    trackers = [*TRACKERS, *edge_trackers()]
+    assert len(trackers) > 40
+    for tracker in trackers:
+        assert state(tracker_copy.fast_copy(tracker)) == state(tracker_copy._ORIGINAL(tracker))
+
+
+def test_changing_the_copy_leaves_the_original_alone() -> None:
+    tracker = max(TRACKERS, key=lambda t: len(t.events))
+    before = state(tracker)
+    clone = tracker_copy.fast_copy(tracker)
+    clone.update(SlotSet("customer_name", "Someone Else"))
+    clone.update(ActiveLoop("verify_form"))
+    clone.update(ActionExecuted("utter_greet"))
+    clone.slots["verified"].value = "tampered"
+    assert state(tracker) == before
+    assert len(clone.events) == len(tracker.events) + 3
+
+
+def test_installed_in_the_server() -> None:
+    import bot.runtime  # noqa: F401  what endpoints.yml imports
+
+    assert DialogueStateTracker.copy is tracker_copy.fast_copy
