@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
+
+import pytest
 
 from bot.analytics.outcomes import summary
 from bot.analytics.store import add_events, load_events
@@ -48,9 +51,36 @@ def test_summary_counts_resolutions_escalations_sentiment_and_csat() -> None:
     assert figures["csat_mean"] == 5.0 and figures["csat_distribution"] == {"5": 1}
 
 
-def test_store_keeps_each_event_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'analytics.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def analytics_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'analytics.db'}"
+        return
+    import uuid
+
+    import sqlalchemy as sa
+
+    from bot.analytics.store import engine_for
+
+    name = "analyticstest_" + uuid.uuid4().hex[:8]
+    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_store_keeps_each_event_once(analytics_url: str) -> None:
+    url = analytics_url
     assert add_events(STREAM, url) == len(STREAM)
     assert add_events(STREAM[:3], url) == 0  # redelivered by the broker: nothing new
-    assert [e["timestamp"] for e in load_events(url)] == sorted(e["timestamp"] for e in STREAM)
+    assert add_events([*STREAM[:2], {**STREAM[0], "timestamp": 1.5}], url) == 1  # one new among old ones
+    assert [e["timestamp"] for e in load_events(url)] == sorted([1.5, *(e["timestamp"] for e in STREAM)])
     assert len(load_events(url, ["tom"])) == 2
+    assert load_events(url, ["tom"])[0] in STREAM
