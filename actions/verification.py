@@ -36,33 +36,6 @@ MAX_FAILURES = 3
 DIGRESSIONS = {"greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "complain", "request_human"}
 
 
-class ActionAskVerifyIdentifier(BillingAction):
-    def name(self) -> Text:
-        return "action_ask_verify_identifier"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        dispatcher.utter_message(
-            text="To look at your account I first need to confirm it's you. "
-            "What's your account number (like ACC-1234) or the invoice number (like INV-0123)?"
-        )
-        return []
-
-
-class ActionAskVerifyFactor(BillingAction):
-    def name(self) -> Text:
-        return "action_ask_verify_factor"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        dispatcher.utter_message(
-            text="Thanks. And the email address or the postal code on the account?"
-        )
-        return []
-
-
 class ValidateVerifyForm(BillingAction):
     """Extracts the identifier and the second factor from each answer and checks them together."""
 
