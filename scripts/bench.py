@@ -10,6 +10,9 @@ What runs (every process is started here, on free ports, and stopped at the end)
 - billing database on PostgreSQL with >= 1,000,000 invoices (``<PROD_DATABASE_URL>_loadtest``, seeded with
   --customers generated customers when it has fewer invoices; kept between runs);
 - baseline: `rasa init --no-prompt` in a temporary folder (its own training, in-memory tracker store);
+- floor: the same moodbot retrained with no machine learning at all (keyword intents, memoization and
+  rules): what Rasa's own message loop costs here, whatever an assistant does - a lower bound for any
+  Rasa 3.6 assistant on this machine;
 - single: one Rasa server + one action server with endpoints.prod.yml (PostgreSQL tracker store in a
   fresh ``<TRACKER_PG_DB>_loadtest`` database, Redis lock store, RabbitMQ events);
 - replicas: the production profile (scripts/stack_prod.py): REPLICAS Rasa + action servers behind nginx,
@@ -519,6 +522,27 @@ def init_baseline(tmp: Path, env: dict, logs: Path) -> Tuple[Path, float]:
     return folder, seconds
 
 
+FLOOR_CONFIG = """recipe: default.v1
+assistant_id: floor
+language: en
+pipeline:
+  - name: KeywordIntentClassifier
+policies:
+  - name: MemoizationPolicy
+  - name: RulePolicy
+"""
+
+
+def train_floor(baseline: Path, tmp: Path, env: dict, logs: Path) -> Path:
+    """The moodbot's domain, data and answers with no machine learning (``FLOOR_CONFIG``)."""
+    folder = tmp / "floor"
+    shutil.copytree(baseline, folder, ignore=shutil.ignore_patterns("models", ".rasa", "tests"))
+    (folder / "config.yml").write_text(FLOOR_CONFIG)
+    floor_env = {**env, "RASA_CACHE_DIRECTORY": str(tmp / "cache-floor")}
+    timed([str(BIN / "rasa"), "train", "--out", str(folder / "models")], folder, floor_env, logs / "train-floor.log")
+    return folder
+
+
 # --- the run ---------------------------------------------------------------------------------------
 
 def level_sizes(levels: List[int], scale: float) -> Dict[int, int]:
@@ -645,8 +669,9 @@ def summary(results: dict) -> None:
             print(f"{name:10} {lv['concurrency']:>4} {lv['turns']:>6} {lv['p50_ms']:>8.1f} {lv['p95_ms']:>8.1f} "
                   f"{lv['p99_ms']:>8.1f} {lv['throughput']:>7.1f} {lv['errors']:>6} {lv['wrong']:>5} {tput:>12} {p50:>10}")
     n = configs.get("replicas", {}).get("replicas", "N")
-    print(f"baseline = bare `rasa init` bot, 1 Rasa process; single = 1 Rasa + 1 action server (PostgreSQL, Redis, "
-          f"RabbitMQ); replicas = {n} Rasa + {n} action servers behind nginx; x base = ratio to the baseline")
+    print(f"baseline = bare `rasa init` bot, 1 Rasa process; floor = the same bot with no machine learning (Rasa's own "
+          f"loop); single = 1 Rasa + 1 action server (PostgreSQL, Redis, RabbitMQ); replicas = {n} Rasa + {n} action "
+          f"servers behind nginx; x base = ratio to the baseline")
     print("training (empty cache): " + ", ".join(f"{k} {v} s" for k, v in results["training_s"].items()))
     for name, data in configs.items():
         print_rss(name, data["rss"])
@@ -669,6 +694,10 @@ def goals(results: dict) -> Dict[str, str]:
     if 1 in single:
         p50 = single[1]["p50_ms"]
         out["p50 sequential (single) <= 20 ms"] = f"{p50} ms -> {'met' if p50 <= P50_GOAL_MS else 'NOT met'}"
+    floor = {lv["concurrency"]: lv for lv in configs.get("floor", {}).get("levels", [])}
+    if 1 in floor:  # information, not a goal: Rasa's own loop with no machine learning, on this machine
+        out["(info) p50 sequential of Rasa's own loop (floor, no ML)"] = \
+            f"{floor[1]['p50_ms']} ms, CPU {floor[1]['cpu_ms_per_turn'].get('rasa')} ms per turn"
     for name in ("single", "replicas"):
         levels = {lv["concurrency"]: lv for lv in configs.get(name, {}).get("levels", [])}
         for c, lv in levels.items():
@@ -697,7 +726,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--model", help="serve this model (implies --no-train)")
     parser.add_argument("--endpoints", default="endpoints.prod.yml", help="Rasa endpoints of `single` and `replicas`")
     parser.add_argument("--replicas", type=int, default=None, help="Rasa + action servers for `replicas` (REPLICAS)")
-    parser.add_argument("--skip", default="", help="comma list of configs to skip: baseline,single,replicas,long")
+    parser.add_argument("--skip", default="", help="comma list of configs to skip: baseline,floor,single,replicas,long")
     parser.add_argument("--out", default="results/bench")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--transcripts", action="store_true", help="print the warm-up conversations")
@@ -777,6 +806,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             proc = launcher.start_rasa_server(base_env, str(folder / "models"), cwd=folder)
             results["configs"]["baseline"] = measure("baseline", f"http://127.0.0.1:{base_env['RASA_PORT']}",
                                                      baseline_conversation, sizes, {"rasa": proc})
+            launcher.stop()
+            if "floor" in skip:
+                return
+            print("==> floor: the moodbot with no machine learning (Rasa's own loop)", flush=True)
+            floor = train_floor(folder, tmp, base_env, logs)
+            base_env["RASA_PORT"] = str(free_port())
+            proc = launcher.start_rasa_server(base_env, str(floor / "models"), cwd=floor)
+            results["configs"]["floor"] = measure("floor", f"http://127.0.0.1:{base_env['RASA_PORT']}",
+                                                  baseline_conversation, sizes, {"rasa": proc})
             launcher.stop()
 
         def scripted(pool: Tuple[List[Customer], List[Customer]]) -> Callable[[], List[Turn]]:
@@ -862,6 +900,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"wrote {out / 'bench.json'} and {out / 'bench.png'}")
     shutil.rmtree(tmp / "cache-ours", ignore_errors=True)
     shutil.rmtree(tmp / "cache-baseline", ignore_errors=True)
+    shutil.rmtree(tmp / "cache-floor", ignore_errors=True)
     correct = ("errors + wrong replies == 0", "every configuration ran")
     return 0 if all("NOT met" not in results["goals"][k] for k in correct) else 1
 
