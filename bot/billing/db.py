@@ -29,7 +29,7 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, Optional, Tuple
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
@@ -193,9 +193,19 @@ def session_scope(database_url: Optional[str] = None) -> Iterator[Session]:
 
 
 @contextmanager
-def unit_of_work(database_url: Optional[str] = None) -> Iterator[Session]:
-    """A write transaction (``BEGIN IMMEDIATE`` on SQLite). Commit on success, else roll back."""
+def unit_of_work(database_url: Optional[str] = None, *, durable: bool = True) -> Iterator[Session]:
+    """A write transaction (``BEGIN IMMEDIATE`` on SQLite). Commit on success, else roll back.
+
+    ``durable=False`` (PostgreSQL): the commit returns before its WAL record is flushed to disk
+    (``SET LOCAL synchronous_commit TO OFF``; ~1.5 ms less per commit on these machines). The
+    transaction is still atomic and the database stays consistent; a crash of the PostgreSQL server
+    can lose what was committed in the last ~0.6 s. Only for records that are also kept elsewhere
+    (the interaction log: the conversation is in the tracker store too); money, disputes, audit and
+    verification failures always commit durably.
+    """
     with _scope(get_engine(database_url, write=True)) as session:
+        if not durable and dialect_name(session) == "postgresql":
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         yield session
 
 

@@ -53,7 +53,7 @@ def log_interaction(
         raise InvalidRequest(f"Unknown actor {actor!r}: use customer, bot or agent.")
     if not conversation_id:
         raise InvalidRequest("A conversation id is required.")
-    with unit_of_work(database_url) as session:
+    with unit_of_work(database_url, durable=False) as session:  # the tracker store keeps the conversation too
         row = Interaction(conversation_id=conversation_id, sender_id=sender_id or conversation_id, channel=channel,
                           actor=actor, actor_id=actor_id, text=text, customer_id=_customer_id(session, account_number),
                           details=dict(details) if details else None, created_at=created_at or utcnow())

@@ -109,9 +109,14 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         max_session_turns: int = DEFAULT_MAX_SESSION_TURNS,
         rest_actions: Optional[Iterable[Text]] = None,
         event_broker: Optional[EventBroker] = None,
+        synchronous_commit: Any = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(domain=domain, event_broker=event_broker, **kwargs)
+        # ``synchronous_commit: off`` (PostgreSQL): a turn's events commit without waiting for the WAL
+        # flush (~1.5 ms per turn here); a crash of the database server can lose the last ~0.6 s of
+        # events, never corrupt them. Rasa's default (on) unless endpoints.yml says otherwise.
+        self.synchronous_commit = str(synchronous_commit).strip().lower() not in ("false", "off", "0", "no")
         self.max_session_turns = int(max_session_turns)
         if self.max_session_turns < 1:
             raise ValueError("max_session_turns must be at least 1")
@@ -148,6 +153,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         other servers out meanwhile); otherwise one ``COUNT`` finds out.
         """
         with self.engine.begin() as connection:
+            if not self.synchronous_commit and self.engine.dialect.name == "postgresql":
+                connection.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
             stored = getattr(tracker, STORED_ATTRIBUTE, None)
             if stored is None:
                 stored = connection.execute(self._statements.count, {"sender_id": tracker.sender_id}).scalar_one()

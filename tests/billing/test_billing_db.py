@@ -97,3 +97,21 @@ def test_database_url_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path) -> N
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://u@h:5432/db")
     assert resolve_database_url() == "postgresql+psycopg2://u@h:5432/db"
     assert resolve_database_url(f"sqlite:///{tmp_path}/x.db") == f"sqlite:///{tmp_path}/x.db"
+
+
+def test_only_non_durable_units_of_work_skip_the_wal_flush(db: str) -> None:
+    """``durable=False`` (the interaction log) commits without waiting for the disk on PostgreSQL;
+    every other unit of work, and the next transaction on the same pooled connection, waits."""
+    from bot.billing.interactions import log_interaction
+
+    def setting(durable: bool) -> str:
+        with unit_of_work(db, durable=durable) as s:
+            if s.get_bind().dialect.name != "postgresql":
+                return "n/a"
+            return s.execute(text("SHOW synchronous_commit")).scalar()
+
+    postgres = setting(True) != "n/a"
+    assert [setting(True), setting(False), setting(True)] == (["on", "off", "on"] if postgres else ["n/a"] * 3)
+    row_id = log_interaction(conversation_id="durability", actor="bot", text="kept", database_url=db)
+    with read_scope(db) as s:
+        assert s.execute(text("SELECT text FROM interaction_log WHERE id = :i"), {"i": row_id}).scalar() == "kept"

@@ -150,8 +150,12 @@ def test_reads_the_same_session_as_rasas_store_on_sqlite_and_postgresql(tmp_path
                dict(dialect="postgresql", url="127.0.0.1", port=5432, username="postgres", db=pg_db)]
     try:
         for config in configs:
-            ours = BoundedSQLTrackerStore(domain=DOMAIN, max_session_turns=50, **config)
+            # as endpoints.prod.yml configures it: commits without waiting for the WAL flush (PostgreSQL)
+            ours = BoundedSQLTrackerStore(domain=DOMAIN, max_session_turns=50, synchronous_commit="off", **config)
             rasas = SQLTrackerStore(domain=DOMAIN, **config)
+            statements: List[str] = []
+            sa.event.listen(ours.engine, "before_cursor_execute",
+                            lambda conn, cursor, statement, *args: statements.append(statement))
 
             async def conversation() -> None:
                 for sender in ("a", "b"):  # two conversations in one table
@@ -177,6 +181,9 @@ def test_reads_the_same_session_as_rasas_store_on_sqlite_and_postgresql(tmp_path
                 assert len((await rasas.retrieve_full_tracker("a")).events) == 3 * 4 + 3 + 4 + 4 + 1
 
             run(conversation())
+            relaxed = statements.count("SET LOCAL synchronous_commit TO OFF")
+            saves = sum(1 for st in statements if st.startswith("INSERT INTO events"))
+            assert relaxed == (saves if config["dialect"] == "postgresql" else 0) and saves >= 8
             ours.engine.dispose()
             rasas.engine.dispose()
     finally:
