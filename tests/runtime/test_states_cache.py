@@ -62,3 +62,35 @@ def test_a_new_event_gives_new_states() -> None:
     tracker.update(SlotSet("verified", True))
     tracker.update(ActionExecuted("action_listen"))
     assert tracker.past_states(DOMAIN) == states_cache._ORIGINAL(tracker, DOMAIN)
+
+
+@pytest.mark.parametrize("omit,ignore,rule_only", [(False, False, None), (False, True, RULE_ONLY),
+                                                   (True, False, RULE_ONLY)])
+def test_states_built_event_by_event_equal_rasas_after_every_event(omit: bool, ignore: bool, rule_only) -> None:
+    """What a turn does: predict, add the action's events, predict again - the replay resumes."""
+    for story in TRACKERS:
+        growing = DialogueStateTracker(story.sender_id, DOMAIN.slots)
+        for event in story.events:
+            growing.update(event)
+            assert growing.past_states(DOMAIN, omit, ignore, rule_only) == \
+                states_cache._ORIGINAL(growing, DOMAIN, omit, ignore, rule_only)
+
+
+def test_the_replay_resumes_instead_of_starting_again() -> None:
+    story = max(TRACKERS, key=lambda t: len(t.events))
+    growing = DialogueStateTracker(story.sender_id, DOMAIN.slots)
+    replays = []
+    original_init = states_cache._Replay.__init__
+
+    def counting_init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        replays.append(1)
+        original_init(self, *args, **kwargs)
+
+    states_cache._Replay.__init__ = counting_init  # type: ignore[method-assign]
+    try:
+        for event in story.events:
+            growing.update(event)
+            growing.past_states(DOMAIN)
+    finally:
+        states_cache._Replay.__init__ = original_init  # type: ignore[method-assign]
+    assert len(story.events) > 20 and len(replays) < len(story.events) / 2

@@ -77,3 +77,16 @@ def test_installed_in_the_server() -> None:
     import bot.runtime  # noqa: F401  what endpoints.yml imports
 
     assert DialogueStateTracker.copy is tracker_copy.fast_copy
+
+
+def test_incremental_states_equal_rasas_through_reverts_restarts_and_loops() -> None:
+    from bot.runtime import states_cache
+    from tests.runtime.test_states_cache import RULE_ONLY
+
+    final = edge_trackers()[-2]  # every edge event, then a restart and a new message
+    for omit, ignore, rule_only in [(False, False, None), (False, True, RULE_ONLY), (True, False, RULE_ONLY)]:
+        growing = DialogueStateTracker("edge", DOMAIN.slots)
+        for event in final.events:
+            growing.update(event)
+            assert growing.past_states(DOMAIN, omit, ignore, rule_only) == \
+                states_cache._ORIGINAL(growing, DOMAIN, omit, ignore, rule_only)
