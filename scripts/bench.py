@@ -851,6 +851,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             launcher.stop()
 
         def run_replicas() -> None:
+            # The single server's events, which nobody consumed, would otherwise be drained by the
+            # replicas' consumer while the first level runs (and charged to its turns).
+            delete_queue(env, env["RABBITMQ_QUEUE"])
             rep_env = {**env, "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
                        "RASA_REPLICA_PORTS": ",".join(str(free_port()) for _ in range(replicas)),
                        "ACTION_REPLICA_PORTS": ",".join(str(free_port()) for _ in range(replicas))}
