@@ -13,7 +13,9 @@ bot.runtime.store.BoundedSQLTrackerStore``):
   import);
 - ``tracker_copy``: a tracker copied without replaying every event (installed on import);
 - ``graph_runner``: the model's graph run node by node in a precomputed order, not through dask's
-  scheduler (installed on import).
+  scheduler (installed on import);
+- ``rule_index``: RulePolicy checks only the rules that can match the newest turn, and no turn older
+  than the longest of them (installed on import).
 
 Each module says what it replaces in Rasa 3.6 and what that cost in ``make bench``.
 """
@@ -23,6 +25,7 @@ from bot.runtime import (
     graph_runner,
     http_pool,
     local_actions,
+    rule_index,
     states_cache,
     tracker_copy,
 )
@@ -32,5 +35,6 @@ event_types.install()
 graph_runner.install()
 http_pool.install()
 local_actions.install()
+rule_index.install()
 states_cache.install()
 tracker_copy.install()

@@ -61,10 +61,14 @@ def test_calls_reuse_one_connection_and_return_the_json() -> None:
         runner, port, peers, bodies = await start()
         endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="s3cret")
         try:
+            tracker = {"events": [{"event": "user", "text": "é / \"quoted\" \u2603", "timestamp": 1.5e-7,
+                                   "parse_data": {"intent": {"confidence": 0.30000000000000004}}}]}
             for i in range(5):
-                reply = await endpoint.request(json={"next_action": f"action_{i}"}, method="post")
+                reply = await endpoint.request(json={"next_action": f"action_{i}", "tracker": tracker},
+                                               method="post")
                 assert reply == {"events": [], "responses": [{"text": f"ran action_{i}"}]}
             assert [b["next_action"] for b in bodies] == [f"action_{i}" for i in range(5)]
+            assert all(b["tracker"] == tracker for b in bodies)  # the same JSON as json.dumps sends
             assert len(peers) == 1  # Rasa's own request opened five connections
         finally:
             await runner.cleanup()
