@@ -96,6 +96,19 @@ class _Replay:
         return domain._clean_state(state)
 
 
+APPLIED_ATTRIBUTE = "_northwind_applied_events"
+
+
+def _applied_events(tracker: DialogueStateTracker, version: Tuple) -> List[Event]:
+    """``tracker.applied_events()`` once per tracker version (a scan of the whole session), shared by
+    every argument set (MemoizationPolicy's and RulePolicy's)."""
+    cached = tracker.__dict__.get(APPLIED_ATTRIBUTE)
+    if cached is None or cached[0] != version:
+        cached = (version, tracker.applied_events())
+        tracker.__dict__[APPLIED_ATTRIBUTE] = cached
+    return cached[1]
+
+
 def past_states(
     self: DialogueStateTracker,
     domain: Domain,
@@ -110,7 +123,7 @@ def past_states(
     hit = cache.get(key)
     if hit is not None and hit[0] == version:
         return _copy(hit[1])
-    applied = self.applied_events()
+    applied = _applied_events(self, version)
     replay = hit[2] if hit is not None and hit[2].domain is domain and hit[2].extends(applied) else None
     if replay is None:
         replay = _Replay(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
