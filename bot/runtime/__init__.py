@@ -15,12 +15,15 @@ bot.runtime.store.BoundedSQLTrackerStore``):
 - ``graph_runner``: the model's graph run node by node in a precomputed order, not through dask's
   scheduler (installed on import);
 - ``rule_index``: RulePolicy checks only the rules that can match the newest turn, and no turn older
-  than the longest of them (installed on import).
+  than the longest of them (installed on import);
+- ``debug_logs``: the policies' debug-only deep copies and state texts built only when debug logging
+  is on (installed on import).
 
 Each module says what it replaces in Rasa 3.6 and what that cost in ``make bench``.
 """
 from bot.runtime import (
     action_results,
+    debug_logs,
     event_types,
     graph_runner,
     http_pool,
@@ -31,6 +34,7 @@ from bot.runtime import (
 )
 
 action_results.install()
+debug_logs.install()
 event_types.install()
 graph_runner.install()
 http_pool.install()
