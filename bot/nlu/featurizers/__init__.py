@@ -1,0 +1,3 @@
+from bot.nlu.featurizers.sentence_count_vectors import SentenceCountVectorsFeaturizer
+
+__all__ = ["SentenceCountVectorsFeaturizer"]
