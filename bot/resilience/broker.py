@@ -35,6 +35,11 @@ from rasa.shared.core.events import remove_parse_data
 logger = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 2.0
+# A publish that has neither been confirmed nor failed by then counts as failed and is kept for the
+# flush loop: on a connection that was reset, aiormq can wait for ever (the frame sits in the dead
+# connection's write queue), and the event would be lost. Publishing it again is harmless: the
+# analytics store keeps each event once (bot/analytics/store.py).
+PUBLISH_TIMEOUT_S = 10.0
 
 
 class FlushingPikaEventBroker(PikaEventBroker):
@@ -68,15 +73,16 @@ class FlushingPikaEventBroker(PikaEventBroker):
                 raise
 
     async def _send(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]]) -> None:
-        """One persistent message on the exchange's channel, confirmed by RabbitMQ."""
+        """One persistent message on the exchange's channel, confirmed by RabbitMQ within
+        ``PUBLISH_TIMEOUT_S`` (``asyncio.TimeoutError`` otherwise)."""
         assert self._exchange is not None
-        confirmation = await self._exchange.channel.basic_publish(
+        confirmation = await asyncio.wait_for(self._exchange.channel.basic_publish(
             json.dumps(event).encode(),
             exchange=self._exchange.name,
             routing_key="",
             properties=spec.Basic.Properties(delivery_mode=2, headers=headers, app_id=self.rasa_environment),
             mandatory=True,
-        )
+        ), PUBLISH_TIMEOUT_S)
         if isinstance(confirmation, spec.Basic.Nack):
             raise RuntimeError("RabbitMQ did not accept the event (basic.nack)")
 
