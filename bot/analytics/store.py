@@ -54,7 +54,11 @@ def canonical_json(event: Dict[str, Any]) -> str:
 
 
 def event_key(event: Dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(event).encode()).hexdigest()
+    return _key(canonical_json(event))
+
+
+def _key(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 # One statement per dialect, executed with all rows of a batch (executemany): a multi-row VALUES
@@ -69,7 +73,7 @@ def add_events(batch: Iterable[Dict[str, Any]], url: Optional[str] = None) -> in
     rows = []
     for e in batch:
         body = canonical_json(e)  # stored as it was hashed
-        rows.append({"event_key": hashlib.sha256(body.encode()).hexdigest(), "sender_id": str(e.get("sender_id") or ""),
+        rows.append({"event_key": _key(body), "sender_id": str(e.get("sender_id") or ""),
                      "event": str(e.get("event")), "timestamp": float(e.get("timestamp") or 0.0), "body": body})
     if not rows:
         return 0
