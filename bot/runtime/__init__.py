@@ -1,7 +1,8 @@
 """Extensions of the Rasa server process, loaded through endpoints.yml (``tracker_store: type:
 bot.runtime.store.BoundedSQLTrackerStore``):
 
-- ``store``: a SQL tracker store with bounded sessions;
+- ``store``: a SQL tracker store with bounded sessions, which keeps each session after saving it and
+  reads only newer rows on the next turn;
 - ``action_results``: action server responses validated by one JSON-schema validator built once,
   each event against its own branch of the schema (installed on import);
 - ``event_types``: event classes looked up by name in a table (installed on import);

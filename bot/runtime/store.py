@@ -20,6 +20,15 @@ whenever no form is active. Nothing is deleted: every event of every session sta
 ones; here the number of events loaded by ``retrieve`` tells (a ``COUNT`` only for a tracker this store
 did not load), for both the insert and the event broker.
 
+``retrieve`` does not rebuild a tracker it has seen: after each ``save`` the store keeps a copy of
+the session as stored (at most ``cache_trackers`` conversations, least recently used dropped), and
+the next ``retrieve`` asks the table only for the events after the last one it knows (``id >``, one
+index range that is empty unless another server wrote). It skips the rows this store wrote itself,
+applies the others (another replica's turns, under the same conversation lock), and hands out a copy.
+A new session (``session_started`` from elsewhere, or in the tracker being saved) or fewer rows than
+expected means a full load, as does a tracker this store did not load. A turn that fails before
+``save`` leaves the cached copy as it was: the stored state.
+
 Both run SQLAlchemy Core statements built once (``_SessionStatements``), on a connection, not through
 an ORM ``Session`` and a ``Query`` rebuilt every turn: the same SQL as ``SQLTrackerStore`` (events of
 the latest session, ordered by id), compiled once and cached by SQLAlchemy. In ``make bench`` the
@@ -30,6 +39,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+from collections import OrderedDict
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 import sqlalchemy as sa
@@ -37,9 +47,18 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+    deserialise_events,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from bot.runtime.states_cache import CACHE_ATTRIBUTE as STATES_ATTRIBUTE
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +66,10 @@ DEFAULT_MAX_SESSION_TURNS = 25
 DEFAULT_REST_ACTIONS = ("utter_greet", "utter_welcome", "utter_what_else", "utter_goodbye")
 ROLLOVER_REASON = "max_session_turns"
 STORED_ATTRIBUTE = "_stored_event_count"  # events of the current session already in the table
+# (id of the newest row this store has read for the conversation, rows it has written since then,
+#  session_started events in the tracker as loaded)
+POSITION_ATTRIBUTE = "_northwind_store_position"
+DEFAULT_CACHE_TRACKERS = 512
 
 
 def session_user_turns(tracker: DialogueStateTracker) -> int:
@@ -95,9 +118,41 @@ class _SessionStatements:
             events.c.sender_id == sender,
             sa.or_(events.c.timestamp >= session_start, session_start.is_(None)),
         )
-        self.rows = sa.select(events.c.data).where(latest_session).order_by(events.c.id)
+        self.rows = sa.select(events.c.id, events.c.data).where(latest_session).order_by(events.c.id)
+        self.rows_after = (
+            sa.select(events.c.id, events.c.type_name, events.c.data)
+            .where(events.c.sender_id == sender, events.c.id > sa.bindparam("after"))
+            .order_by(events.c.id)
+        )
         self.count = sa.select(sa.func.count()).select_from(events).where(latest_session)
         self.insert = events.insert()
+
+
+class _Snapshot:
+    """A conversation's current session as stored, and where the store's reading of the table ends."""
+
+    __slots__ = ("tracker", "after", "unseen", "sessions")
+
+    def __init__(self, tracker: DialogueStateTracker, after: int, unseen: int, sessions: int) -> None:
+        self.tracker, self.after, self.unseen, self.sessions = tracker, after, unseen, sessions
+
+
+def _sessions(tracker: DialogueStateTracker) -> int:
+    """``session_started`` events in the tracker: one more than when loaded means a full load would
+    now start later (at the new one)."""
+    return sum(1 for event in tracker.events if isinstance(event, SessionStarted))
+
+
+def _copy_with_states(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """A copy that also takes over the dialogue states computed so far (bot/runtime/states_cache.py):
+    the next turn's first prediction replays only the new events, not the whole session. Each
+    cached replay is checked against the events it is asked about (by identity), so a copy whose
+    events went another way (a failed turn) replays from the start."""
+    clone = tracker.copy()
+    states = tracker.__dict__.get(STATES_ATTRIBUTE)
+    if states:
+        clone.__dict__[STATES_ATTRIBUTE] = dict(states)
+    return clone
 
 
 class BoundedSQLTrackerStore(SQLTrackerStore):
@@ -110,6 +165,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         rest_actions: Optional[Iterable[Text]] = None,
         event_broker: Optional[EventBroker] = None,
         synchronous_commit: Any = True,
+        cache_trackers: int = DEFAULT_CACHE_TRACKERS,
         **kwargs: Any,
     ) -> None:
         super().__init__(domain=domain, event_broker=event_broker, **kwargs)
@@ -122,6 +178,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             raise ValueError("max_session_turns must be at least 1")
         self.rest_actions = frozenset(rest_actions if rest_actions is not None else DEFAULT_REST_ACTIONS)
         self._statements = _SessionStatements(self.SQLEvent.__table__)
+        self.cache_trackers = int(cache_trackers)
+        self._snapshots: "OrderedDict[Text, _Snapshot]" = OrderedDict()
 
     def needs_rollover(self, tracker: DialogueStateTracker) -> bool:
         if tracker.latest_action_name != ACTION_LISTEN_NAME or tracker.active_loop_name:
@@ -134,17 +192,59 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The current session; a new one (not yet stored) if the current one is long enough."""
         with self.engine.connect() as connection:
-            rows = connection.execute(self._statements.rows, {"sender_id": sender_id}).scalars().all()
-        tracker = None
-        if self.domain is not None and rows:
-            tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
-        if tracker is not None:
-            setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))  # saves a COUNT in save()
+            tracker = self._from_snapshot(connection, sender_id)
+            if tracker is None:
+                tracker = self._load(connection, sender_id)
         if tracker is not None and self.needs_rollover(tracker):
             logger.debug(f"Conversation '{sender_id}': session ended after {self.max_session_turns}+ turns.")
             for event in rollover_events(tracker):
                 tracker.update(event)
         return tracker
+
+    def _load(self, connection: sa.engine.Connection, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The latest session from the table, as ``SQLTrackerStore.retrieve`` builds it."""
+        rows = connection.execute(self._statements.rows, {"sender_id": sender_id}).all()
+        if self.domain is None or not rows:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
+        setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))  # saves a COUNT in save()
+        setattr(tracker, POSITION_ATTRIBUTE, (rows[-1].id, 0, _sessions(tracker)))
+        return tracker
+
+    def _from_snapshot(self, connection: sa.engine.Connection, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """A copy of the kept session brought up to date with the rows stored since; ``None`` to load."""
+        snapshot = self._snapshots.get(sender_id)
+        if snapshot is None:
+            return None
+        rows = connection.execute(self._statements.rows_after, {"sender_id": sender_id, "after": snapshot.after}).all()
+        others = rows[snapshot.unseen:]
+        if len(rows) < snapshot.unseen or any(row.type_name == SessionStarted.type_name for row in others):
+            del self._snapshots[sender_id]  # rows gone, or a new session: load it from the table
+            return None
+        # written by another server since this one saved, deserialised as ``from_dict`` does
+        for event in deserialise_events([json.loads(row.data) for row in others]):
+            snapshot.tracker.update(event)
+        if rows:
+            snapshot.after, snapshot.unseen = rows[-1].id, 0
+        self._snapshots.move_to_end(sender_id)
+        tracker = _copy_with_states(snapshot.tracker)
+        setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))
+        setattr(tracker, POSITION_ATTRIBUTE, (snapshot.after, 0, snapshot.sessions))
+        return tracker
+
+    def _keep(self, tracker: DialogueStateTracker, written: int) -> None:
+        """After a save: keep a copy of the session as stored, or forget it if a load must rebuild it."""
+        sender_id = tracker.sender_id
+        position = getattr(tracker, POSITION_ATTRIBUTE, None)
+        if self.cache_trackers <= 0 or position is None or _sessions(tracker) != position[2]:
+            self._snapshots.pop(sender_id, None)
+            return
+        after, unseen, sessions = position[0], position[1] + written, position[2]
+        setattr(tracker, POSITION_ATTRIBUTE, (after, unseen, sessions))
+        self._snapshots[sender_id] = _Snapshot(_copy_with_states(tracker), after, unseen, sessions)
+        self._snapshots.move_to_end(sender_id)
+        while len(self._snapshots) > self.cache_trackers:
+            self._snapshots.popitem(last=False)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the events not stored yet, then publish the same events.
@@ -158,11 +258,13 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             stored = getattr(tracker, STORED_ATTRIBUTE, None)
             if stored is None:
                 stored = connection.execute(self._statements.count, {"sender_id": tracker.sender_id}).scalar_one()
+                setattr(tracker, POSITION_ATTRIBUTE, None)  # not loaded here: nothing to keep
             new_events = list(itertools.islice(tracker.events, stored, None))
             rows = [self._row(tracker.sender_id, event) for event in new_events]
             if rows:  # one executemany, not the ORM's unit of work
                 connection.execute(self._statements.insert, rows)
         setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))
+        self._keep(tracker, len(rows))
         if self.event_broker is not None and new_events:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
