@@ -90,3 +90,54 @@ def test_incremental_states_equal_rasas_through_reverts_restarts_and_loops() -> 
             growing.update(event)
             assert growing.past_states(DOMAIN, omit, ignore, rule_only) == \
                 states_cache._ORIGINAL(growing, DOMAIN, omit, ignore, rule_only)
+
+
+def test_shallow_copy_is_copy_copy_for_every_slot_and_the_active_loop() -> None:
+    import copy
+    import dataclasses
+
+    from rasa.shared.core.trackers import TrackerActiveLoop
+
+    objects: List[Any] = [*DOMAIN.slots, TrackerActiveLoop("verify_form", False, True, {"text": "hi"})]
+    assert len({type(o) for o in objects}) >= 6  # text, float, list, categorical, any, bool slots, the loop
+    for original in objects:
+        mine, theirs = tracker_copy.shallow_copy(original), copy.copy(original)
+        assert type(mine) is type(theirs) and mine is not original
+        assert mine.__dict__ == theirs.__dict__
+        assert all(mine.__dict__[k] is original.__dict__[k] for k in original.__dict__)  # shallow, like copy.copy
+    loop = objects[-1]
+    clone = tracker_copy.shallow_copy(loop)
+    clone.is_interrupted = True
+    assert loop.is_interrupted is False and dataclasses.asdict(clone)["name"] == "verify_form"
+
+
+def test_shallow_copy_leaves_objects_with_their_own_copy_protocol_to_copy_copy() -> None:
+    class OwnCopy:
+        def __init__(self) -> None:
+            self.copied = False
+
+        def __copy__(self) -> "OwnCopy":
+            clone = OwnCopy()
+            clone.copied = True
+            return clone
+
+    class Slotted:
+        __slots__ = ("value",)
+
+        def __init__(self) -> None:
+            self.value = 1
+
+    class WithState:
+        def __init__(self) -> None:
+            self.cache = [1]
+
+        def __getstate__(self) -> Dict[str, Any]:
+            return {"cache": []}
+
+        def __setstate__(self, state: Dict[str, Any]) -> None:
+            self.__dict__.update(state)
+
+    assert tracker_copy.shallow_copy(OwnCopy()).copied is True
+    assert tracker_copy.shallow_copy(Slotted()).value == 1
+    assert tracker_copy.shallow_copy(WithState()).cache == []
+    assert tracker_copy.shallow_copy(None) is None
