@@ -15,7 +15,21 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
@@ -85,6 +99,33 @@ _engines: Dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
+def _upsert_offered() -> Any:
+    stmt = sqlite_insert(offered_payloads)
+    return stmt.on_conflict_do_update(index_elements=[offered_payloads.c.conversation],
+                                      set_={"payloads": stmt.excluded.payloads, "offered_at": stmt.excluded.offered_at})
+
+
+class _Q:
+    """The statements run per message, built once (building and cache-keying a statement on every
+    call cost ~3x its execution: 0.20 -> 0.06 ms for the per-turn outbox read)."""
+
+    phone, conversation, recipient = bindparam("phone"), bindparam("conversation"), bindparam("recipient")
+    is_opted_out = select(opt_outs.c.phone).where(opt_outs.c.phone == phone)
+    delete_opt_out = delete(opt_outs).where(opt_outs.c.phone == phone)
+    mark_processed = insert(processed_messages)
+    delete_buttons = delete(last_buttons).where(last_buttons.c.phone == phone)
+    insert_buttons = insert(last_buttons)
+    get_buttons = select(last_buttons.c.buttons, last_buttons.c.sent_at).where(last_buttons.c.phone == phone)
+    delete_offered = delete(offered_payloads).where(offered_payloads.c.conversation == conversation)
+    upsert_offered = _upsert_offered()
+    get_offered = (select(offered_payloads.c.payloads, offered_payloads.c.offered_at)
+                   .where(offered_payloads.c.conversation == conversation))
+    session_owner = select(session_owners.c.account).where(session_owners.c.session_id == bindparam("session_id"))
+    outbox = (select(rest_outbox.c.id, rest_outbox.c.message)
+              .where(rest_outbox.c.recipient == recipient).order_by(rest_outbox.c.id))
+    delete_outbox = delete(rest_outbox).where(rest_outbox.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -151,18 +192,18 @@ class ChannelStateStore:
     def opt_in(self, phone: str) -> bool:
         """Removes an opt-out; ``True`` if the number was opted out."""
         with self.engine.begin() as conn:
-            return conn.execute(delete(opt_outs).where(opt_outs.c.phone == phone)).rowcount > 0
+            return conn.execute(_Q.delete_opt_out, {"phone": phone}).rowcount > 0
 
     def is_opted_out(self, phone: str) -> bool:
         with self.engine.begin() as conn:
-            return conn.execute(select(opt_outs.c.phone).where(opt_outs.c.phone == phone)).first() is not None
+            return conn.execute(_Q.is_opted_out, {"phone": phone}).first() is not None
 
     # --- webhook idempotency ------------------------------------------------------------------
     def mark_processed(self, message_sid: str) -> bool:
         """Records ``message_sid``; ``False`` if it was already recorded (a retried webhook)."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(processed_messages).values(message_sid=message_sid, received_at=_utcnow()))
+                conn.execute(_Q.mark_processed, {"message_sid": message_sid, "received_at": _utcnow()})
         except IntegrityError:
             return False
         return True
@@ -175,18 +216,16 @@ class ChannelStateStore:
     # --- buttons ------------------------------------------------------------------------------
     def set_buttons(self, phone: str, buttons: List[Dict[str, str]]) -> None:
         with self.engine.begin() as conn:
-            conn.execute(delete(last_buttons).where(last_buttons.c.phone == phone))
+            conn.execute(_Q.delete_buttons, {"phone": phone})
             if buttons:
-                conn.execute(insert(last_buttons).values(phone=phone, buttons=json.dumps(buttons), sent_at=_utcnow()))
+                conn.execute(_Q.insert_buttons, {"phone": phone, "buttons": json.dumps(buttons), "sent_at": _utcnow()})
 
     def clear_buttons(self, phone: str) -> None:
         self.set_buttons(phone, [])
 
     def get_buttons(self, phone: str, ttl: timedelta = BUTTONS_TTL) -> List[Dict[str, str]]:
         with self.engine.begin() as conn:
-            row: Optional[Tuple[str, datetime]] = conn.execute(
-                select(last_buttons.c.buttons, last_buttons.c.sent_at).where(last_buttons.c.phone == phone)
-            ).first()
+            row: Optional[Tuple[str, datetime]] = conn.execute(_Q.get_buttons, {"phone": phone}).first()
         if row is None or _aware(row[1]) < _utcnow() - ttl:
             return []
         return json.loads(row[0])
@@ -196,16 +235,14 @@ class ChannelStateStore:
         """Replaces what ``conversation`` was offered (one statement: a turn without buttons clears it)."""
         with self.engine.begin() as conn:
             if not payloads:
-                conn.execute(delete(offered_payloads).where(offered_payloads.c.conversation == conversation))
+                conn.execute(_Q.delete_offered, {"conversation": conversation})
                 return
-            values = {"payloads": json.dumps(payloads), "offered_at": _utcnow()}
-            conn.execute(sqlite_insert(offered_payloads).values(conversation=conversation, **values)
-                         .on_conflict_do_update(index_elements=[offered_payloads.c.conversation], set_=values))
+            conn.execute(_Q.upsert_offered, {"conversation": conversation, "payloads": json.dumps(payloads),
+                                             "offered_at": _utcnow()})
 
     def get_offered_payloads(self, conversation: str, ttl: timedelta = BUTTONS_TTL) -> List[str]:
         with self.engine.begin() as conn:
-            row = conn.execute(select(offered_payloads.c.payloads, offered_payloads.c.offered_at)
-                               .where(offered_payloads.c.conversation == conversation)).first()
+            row = conn.execute(_Q.get_offered, {"conversation": conversation}).first()
         if row is None or _aware(row[1]) < _utcnow() - ttl:
             return []
         return [p for p in json.loads(row[0]) if isinstance(p, str)]
@@ -213,8 +250,7 @@ class ChannelStateStore:
     # --- web chat session owners -----------------------------------------------------------------
     def session_owner(self, session_id: str) -> Optional[str]:
         with self.engine.begin() as conn:
-            return conn.execute(select(session_owners.c.account)
-                                .where(session_owners.c.session_id == session_id)).scalar()
+            return conn.execute(_Q.session_owner, {"session_id": session_id}).scalar()
 
     def claim_session(self, session_id: str, account: str) -> bool:
         """Binds ``session_id`` to ``account`` unless it is bound already; ``True`` if ``account`` owns it."""
@@ -235,8 +271,7 @@ class ChannelStateStore:
     def take_rest_messages(self, recipient: str) -> List[Dict[str, Any]]:
         """The recipient's queued messages, oldest first, removed in the same transaction."""
         with self.engine.begin() as conn:
-            rows = conn.execute(select(rest_outbox.c.id, rest_outbox.c.message)
-                                .where(rest_outbox.c.recipient == recipient).order_by(rest_outbox.c.id)).all()
+            rows = conn.execute(_Q.outbox, {"recipient": recipient}).all()
             if rows:
-                conn.execute(delete(rest_outbox).where(rest_outbox.c.id.in_([r[0] for r in rows])))
+                conn.execute(_Q.delete_outbox, {"ids": [r[0] for r in rows]})
         return [json.loads(r[1]) for r in rows]
