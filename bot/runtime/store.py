@@ -69,7 +69,7 @@ STORED_ATTRIBUTE = "_stored_event_count"  # events of the current session alread
 # (id of the newest row this store has read for the conversation, rows it has written since then,
 #  session_started events in the tracker as loaded)
 POSITION_ATTRIBUTE = "_northwind_store_position"
-DEFAULT_CACHE_TRACKERS = 512
+DEFAULT_CACHE_TRACKERS = 256
 
 
 def session_user_turns(tracker: DialogueStateTracker) -> int:
