@@ -35,7 +35,9 @@ from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 from bot.runtime.store import BoundedSQLTrackerStore  # noqa: E402  (installs bot.runtime's patches)
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+# the tracker store's server (.env: TRACKER_PG_*); the script creates and drops its own database
+PG = {"url": os.environ.get("TRACKER_PG_HOST") or "127.0.0.1", "port": int(os.environ.get("TRACKER_PG_PORT") or 5432),
+      "username": os.environ.get("TRACKER_PG_USER") or "postgres", "password": os.environ.get("TRACKER_PG_PASSWORD") or None}
 INTENTS = ["dispute_charge", "charged_twice", "request_refund", "ask_balance", "inform", "affirm", "deny",
            "thank", "greet", "complain"]
 
@@ -102,10 +104,12 @@ async def conversation(store: BoundedSQLTrackerStore, domain: Domain, sender: st
 async def measure(rounds: int, lengths: List[int]) -> None:
     domain = Domain.load(str(ROOT / "bot" / "domain"))
     name = "bench_store_" + uuid.uuid4().hex[:8]
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(sa.engine.URL.create("postgresql", host=PG["url"], port=PG["port"], username=PG["username"],
+                                                  password=PG["password"], database="postgres"),
+                             isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    config = dict(dialect="postgresql", url="127.0.0.1", port=5432, username="postgres", db=name)
+    config = dict(dialect="postgresql", **PG, db=name)
     try:
         stores = {size: BoundedSQLTrackerStore(domain=domain, max_session_turns=10_000, cache_trackers=size,
                                                synchronous_commit="off", **config) for size in (0, 512)}
