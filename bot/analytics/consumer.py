@@ -121,7 +121,10 @@ def main(argv: Optional[list] = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)-8s %(name)s - %(message)s")
     logging.getLogger("pika").setLevel(logging.WARNING)
-    stored = consume(args.queue, drain=args.drain)
+    try:
+        stored = consume(args.queue, drain=args.drain)
+    except KeyboardInterrupt:  # Ctrl-C in make run-prod: what was not acknowledged stays queued
+        return 0
     print(f"analytics: stored {stored} new event(s)")
     return 0
 
