@@ -33,6 +33,28 @@ def test_interaction_log_ties_conversation_to_customer_once_known(db: str) -> No
         link_conversation("c1", "ACC-9999", database_url=db)
 
 
+def test_a_message_for_an_unknown_account_is_refused_and_not_logged(db: str) -> None:
+    with pytest.raises(NotFound):
+        log_interaction(conversation_id="c2", actor="bot", text="x", account_number="ACC-9999", database_url=db)
+    with pytest.raises(NotFound):
+        log_interaction(conversation_id="c2", actor="bot", text="x", account_number="???", database_url=db)
+    assert conversation_log("c2", database_url=db) == []
+    first = log_interaction(conversation_id="c2", actor="bot", text="one", account_number="ACC-1001",
+                            details={"offer": "refund:INV-0142", "amount": "49.00"}, database_url=db)
+    second = log_interaction(conversation_id="c2", actor="customer", text="two", database_url=db)
+    assert second > first  # the ids the inserts return are the rows'
+    log = conversation_log("c2", database_url=db)
+    assert [(i.text, i.account_number) for i in log] == [("one", "ACC-1001"), ("two", None)]
+    assert [i.id for i in log] == [first, second]
+    from sqlalchemy import select
+
+    from bot.billing.db import read_scope
+    from bot.billing.models import Interaction
+    with read_scope(db) as session:
+        assert session.execute(select(Interaction.details).where(Interaction.id == first)).scalar_one() == {
+            "offer": "refund:INV-0142", "amount": "49.00"}
+
+
 def test_handoff_crud(db: str) -> None:
     h = create_handoff(conversation_id="c9", reason_code="above_authority", account_number="ACC-1004",
                        summary="Disputes $2,500.00 equipment charge on INV-0455",
