@@ -816,26 +816,25 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"==> model {model.name}", flush=True)
 
         baseline_folder: List[Path] = []
+        base_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "RASA_ENDPOINTS")}
+
+        def measure_moodbot(name: str, folder: Path) -> None:
+            """Serve the moodbot trained in ``folder`` with one Rasa process and measure it as ``name``."""
+            run_env = {**base_env, "RASA_PORT": str(free_port())}
+            proc = launcher.start_rasa_server(run_env, str(folder / "models"), cwd=folder)
+            results["configs"][name] = measure(name, f"http://127.0.0.1:{run_env['RASA_PORT']}",
+                                               baseline_conversation, sizes, {"rasa": proc})
+            launcher.stop()
 
         def run_baseline() -> None:
             print("==> rasa init --no-prompt (bare baseline, trains its model)", flush=True)
             folder, results["training_s"]["baseline"] = init_baseline(tmp, env, logs)
             baseline_folder.append(folder)
-            base_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "RASA_ENDPOINTS")}
-            base_env["RASA_PORT"] = str(free_port())
-            proc = launcher.start_rasa_server(base_env, str(folder / "models"), cwd=folder)
-            results["configs"]["baseline"] = measure("baseline", f"http://127.0.0.1:{base_env['RASA_PORT']}",
-                                                     baseline_conversation, sizes, {"rasa": proc})
-            launcher.stop()
+            measure_moodbot("baseline", folder)
             if "floor" in skip:
                 return
             print("==> floor: the moodbot with no machine learning (Rasa's own loop)", flush=True)
-            floor = train_floor(folder, tmp, base_env, logs)
-            base_env["RASA_PORT"] = str(free_port())
-            proc = launcher.start_rasa_server(base_env, str(floor / "models"), cwd=floor)
-            results["configs"]["floor"] = measure("floor", f"http://127.0.0.1:{base_env['RASA_PORT']}",
-                                                  baseline_conversation, sizes, {"rasa": proc})
-            launcher.stop()
+            measure_moodbot("floor", train_floor(folder, tmp, base_env, logs))
 
         def scripted(pool: Tuple[List[Customer], List[Customer]]) -> Callable[[], List[Turn]]:
             dups, oks = list(pool[0]), list(pool[1])
@@ -900,13 +899,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 return
             print("==> the bare baseline again (the machine's speed drifts: ratios use the mean of both runs)",
                   flush=True)
-            folder = baseline_folder[0]
-            base_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "RASA_ENDPOINTS")}
-            base_env["RASA_PORT"] = str(free_port())
-            proc = launcher.start_rasa_server(base_env, str(folder / "models"), cwd=folder)
-            results["configs"]["baseline2"] = measure("baseline2", f"http://127.0.0.1:{base_env['RASA_PORT']}",
-                                                      baseline_conversation, sizes, {"rasa": proc})
-            launcher.stop()
+            measure_moodbot("baseline2", baseline_folder[0])
 
         plan = [("baseline", "baseline" not in skip, run_baseline),
                 ("single", "single" not in skip or "long" not in skip, run_single),

@@ -29,7 +29,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 import sqlalchemy as sa  # noqa: E402
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME  # noqa: E402
 from rasa.shared.core.domain import Domain  # noqa: E402
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered  # noqa: E402,F401
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
 from bot.runtime.store import BoundedSQLTrackerStore  # noqa: E402  (installs bot.runtime's patches)
