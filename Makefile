@@ -31,7 +31,7 @@ help:
 
 PY310_MISSING := Python 3.10 is required (Rasa 3.6 runs on 3.8-3.10): install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv'
 
-$(STAMP): requirements.txt scripts/bootstrap_venv.sh
+$(STAMP): requirements.txt requirements-encoder.txt scripts/bootstrap_venv.sh
 	$(if $(shell scripts/find_python310.sh 2>/dev/null),,$(error $(PY310_MISSING)))
 	@scripts/bootstrap_venv.sh
 	@touch $@

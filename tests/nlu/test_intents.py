@@ -179,3 +179,56 @@ def test_the_one_message_path_gives_the_general_paths_probabilities(toy_classifi
         assert [r["name"] for r in one.get("intent_ranking")] == [r["name"] for r in general.get("intent_ranking")]
         for a, b in zip(one.get("intent_ranking"), general.get("intent_ranking")):
             assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def toy_with_encoder(tmp_path_factory):
+    """The toy pipeline plus the sentence encoder's dense vectors (bot/nlu/featurizers)."""
+    from bot.nlu.featurizers import SentenceEncoderFeaturizer
+
+    tmp_path = tmp_path_factory.mktemp("encoder")
+    context = ExecutionContext(GraphSchema({}), node_name="intents")
+    storage, tokenizer, featurizers = _pipeline(tmp_path, context)
+    encoder = SentenceEncoderFeaturizer.create(
+        SentenceEncoderFeaturizer.get_default_config(), storage, Resource("encoder"),
+        ExecutionContext(context.graph_schema, node_name="encoder"))
+    featurizers = [*featurizers, encoder]
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, ts in TOY.items() for t in ts])
+    tokenizer.process_training_data(data)
+    for featurizer in featurizers:
+        featurizer.train(data)
+        featurizer.process_training_data(data)
+    classifier = BillingIntentClassifier.create(
+        BillingIntentClassifier.get_default_config(), storage, Resource("intents"), context)
+    classifier.train(data)
+    return tokenizer, featurizers, classifier
+
+
+def test_the_sentence_vector_reads_wordings_with_no_ngram_in_common(toy_with_encoder):
+    tokenizer, featurizers, classifier = toy_with_encoder
+    n_grams = sum(idf.shape[0] for idf in classifier.idf)
+    assert classifier.clf.coef_.shape[1] == n_grams + 384  # the n-gram blocks, then the vector
+    # none of these words is in the toy data; their meaning is
+    for text, intent in [("howdy", "greet"), ("what's outstanding on the account", "ask_balance"),
+                         ("debt total?", "ask_balance"), ("transfer funds to you", "make_payment")]:
+        assert _classify(classifier, tokenizer, featurizers, text)["name"] == intent, text
+
+
+def test_the_one_message_path_with_dense_features_gives_the_general_paths_probabilities(toy_with_encoder):
+    tokenizer, featurizers, classifier = toy_with_encoder
+    texts = ["how much do i owe u", "PAY MY BILL PLS", "howdy", "zzz", "debt total?"]
+    singles = []
+    for text in texts:
+        message = Message(data={"text": text})
+        _featurize(tokenizer, featurizers, [message])
+        cols, _ = classifier._row(message)  # the fast path is taken ...
+        assert cols.max() == classifier.clf.coef_.shape[1] - 1  # ... and reads the vector
+        classifier.process([message])
+        singles.append(message)
+    batch = [Message(data={"text": text}) for text in texts]
+    _featurize(tokenizer, featurizers, batch)
+    classifier.process(batch)
+    for one, general in zip(singles, batch):
+        for a, b in zip(one.get("intent_ranking"), general.get("intent_ranking")):
+            assert a["name"] == b["name"]
+            assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-12)

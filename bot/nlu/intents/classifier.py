@@ -5,8 +5,11 @@ Rasa's ``LogisticRegressionClassifier`` fits the raw counts of every featurizer 
 their own block (word n-grams, character n-grams): counts are damped (``log(1 + tf)``), weighted by
 inverse document frequency learnt from the training data, and each block is L2-normalised on its
 own, so the ~150 character n-grams of a message do not drown its ~10 words. The concatenation is
-normalised again and fed to a multinomial logistic regression; ``C`` and the class weighting are
-chosen by cross-validation on the project data (docs/nlu.md).
+normalised again. Dense sentence features (the sentence encoder's unit-length vector,
+``bot.nlu.featurizers.SentenceEncoderFeaturizer``) are appended to that row times ``dense_weight``:
+the n-grams know the words of the training data, the vector knows what unseen words mean. A
+multinomial logistic regression follows; ``C``, the class weighting and ``dense_weight`` are chosen
+by cross-validation on the project data (docs/nlu.md).
 
 At run time a message is one sparse row: ``process`` computes that row and the softmax of the
 multinomial model with numpy on the row's few non-zero columns, instead of building scipy
@@ -62,6 +65,32 @@ def sentence_blocks(messages: List[Message]) -> List[csr_matrix]:
     return blocks
 
 
+def dense_block(messages: List[Message]) -> Optional[np.ndarray]:
+    """The messages' dense sentence features (e.g. the sentence encoder's vectors) side by side, one
+    row per message, featurizers in order of origin; zeros where a message has none. ``None``
+    when no message has any."""
+    per_origin: Dict[Text, Dict[int, np.ndarray]] = {}
+    for index, message in enumerate(messages):
+        for origin, vector in _dense_features(message).items():
+            per_origin.setdefault(origin, {})[index] = vector
+    if not per_origin:
+        return None
+    columns = []
+    for origin in sorted(per_origin):
+        rows = per_origin[origin]
+        width = next(iter(rows.values())).shape[0]
+        column = np.zeros((len(messages), width))
+        for index, vector in rows.items():
+            column[index] = vector
+        columns.append(column)
+    return np.hstack(columns)
+
+
+def _dense_features(message: Message) -> Dict[Text, np.ndarray]:
+    return {str(f.origin): np.asarray(f.features, dtype=float).reshape(-1) for f in message.features
+            if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE and not f.is_sparse()}
+
+
 def fit_idf(block: csr_matrix) -> np.ndarray:
     """Smoothed inverse document frequency, as in scikit-learn's TfidfTransformer."""
     n_docs = block.shape[0]
@@ -82,6 +111,9 @@ class BillingIntentClassifier(LogisticRegressionClassifier):
             "class_weight": None,
             # log(1 + tf) * idf per featurizer block, each block L2-normalised
             "tfidf": True,
+            # dense sentence features (unit-length encoder vectors) are appended times this weight
+            # to the normalised n-gram row; 1.0 chosen by 5-fold CV on data/nlu (docs/nlu.md)
+            "dense_weight": 1.0,
         }
 
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: Any, resource: Any) -> None:
@@ -97,6 +129,13 @@ class BillingIntentClassifier(LogisticRegressionClassifier):
         self.idf: Optional[List[np.ndarray]] = None
 
     def _create_X(self, messages: List[Message], fit: bool = False) -> csr_matrix:
+        sparse = self._sparse_X(messages, fit)
+        dense = dense_block(messages)
+        if dense is None:
+            return sparse
+        return hstack([sparse, csr_matrix(dense * float(self.config["dense_weight"]))]).tocsr()
+
+    def _sparse_X(self, messages: List[Message], fit: bool) -> csr_matrix:
         blocks = sentence_blocks(messages)
         if not blocks:
             return csr_matrix((len(messages), 0))
@@ -118,6 +157,7 @@ class BillingIntentClassifier(LogisticRegressionClassifier):
         if not self.config["tfidf"] or self.idf is None:
             return None
         per_origin: Dict[Text, Any] = {}
+        dense = _dense_features(message)
         for feature in message.features:
             if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE and feature.is_sparse():
                 per_origin[str(feature.origin)] = feature.features
@@ -136,7 +176,16 @@ class BillingIntentClassifier(LogisticRegressionClassifier):
         cols = np.concatenate(columns)
         vals = np.concatenate(values)
         norm = np.sqrt(np.dot(vals, vals))
-        return cols, (vals / norm if norm > 0 else vals)
+        vals = vals / norm if norm > 0 else vals
+        if dense:  # appended after the n-gram columns, as in _create_X
+            vector = np.concatenate([dense[origin] for origin in sorted(dense)])
+            if offset + vector.shape[0] != self.clf.coef_.shape[1]:
+                return None
+            cols = np.concatenate([cols, np.arange(offset, offset + vector.shape[0])])
+            vals = np.concatenate([vals, vector * float(self.config["dense_weight"])])
+        elif offset != self.clf.coef_.shape[1]:
+            return None
+        return cols, vals
 
     def _multinomial(self) -> bool:
         clf = self.clf
