@@ -64,7 +64,8 @@ def test_python310_is_found_on_this_machine() -> None:
 
 def test_make_run_without_python310_says_what_to_install(tmp_path: Path) -> None:
     (tmp_path / "scripts").mkdir()
-    for name in ("Makefile", "requirements.txt", "scripts/find_python310.sh", "scripts/bootstrap_venv.sh"):
+    for name in ("Makefile", "requirements.txt", "requirements-encoder.txt", "scripts/find_python310.sh",
+                 "scripts/bootstrap_venv.sh"):
         shutil.copy2(ROOT / name, tmp_path / name)  # keeps the executable bit
     result = subprocess.run(
         ["make", "run"], cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},

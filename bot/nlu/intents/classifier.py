@@ -132,7 +132,10 @@ class BillingIntentClassifier(LogisticRegressionClassifier):
         sparse = self._sparse_X(messages, fit)
         dense = dense_block(messages)
         if dense is None:
-            return sparse
+            expected = 0 if fit or not hasattr(self.clf, "coef_") else self.clf.coef_.shape[1] - sparse.shape[1]
+            if expected <= 0:
+                return sparse
+            dense = np.zeros((len(messages), expected))  # e.g. an empty text: no vector, zeros
         return hstack([sparse, csr_matrix(dense * float(self.config["dense_weight"]))]).tocsr()
 
     def _sparse_X(self, messages: List[Message], fit: bool) -> csr_matrix:
@@ -183,9 +186,9 @@ class BillingIntentClassifier(LogisticRegressionClassifier):
                 return None
             cols = np.concatenate([cols, np.arange(offset, offset + vector.shape[0])])
             vals = np.concatenate([vals, vector * float(self.config["dense_weight"])])
-        elif offset != self.clf.coef_.shape[1]:
+        elif offset > self.clf.coef_.shape[1]:
             return None
-        return cols, vals
+        return cols, vals  # without a vector its columns are zeros, as in _create_X
 
     def _multinomial(self) -> bool:
         clf = self.clf
