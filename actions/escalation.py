@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.escalation import ESCALATION_OFFER_KEY, evaluate
-from actions.common import escalation_state, hand_off, latest_intent, log_bot, log_customer
+from actions.common import CHOOSING, CONFIRMING, escalation_state, hand_off, latest_intent, log_bot, log_customer
 from actions.guard import BillingAction
 
 EMPATHIZE = ("I'm sorry you've had this experience — I understand how frustrating billing problems are, "
@@ -42,6 +42,10 @@ class ActionEscalate(BillingAction):
             return []
         if latest_intent(tracker) == "nlu_fallback":
             dispatcher.utter_message(response="utter_please_rephrase")
+            if tracker.get_slot("stage") == CONFIRMING:
+                # The "Shall I go ahead?" is no longer the last question: a later "yes" must not be
+                # read as its answer, so the offer waits to be confirmed afresh.
+                return [SlotSet("pending_offer", None), SlotSet("stage", CHOOSING)]
             return []
         if latest_intent(tracker) == "complain":
             text = EMPATHIZE_IN_CASE if tracker.get_slot("stage") else EMPATHIZE
