@@ -119,6 +119,10 @@ def main() -> None:
     started = time.perf_counter()
     if args.model:
         model = SentimentModel.load(args.model)
+        if model.needs_vector:  # the served pipeline takes it from SentenceEncoderFeaturizer
+            from bot.nlu.encoder.runtime import encoder_from_weights
+
+            model.encoder = encoder_from_weights()
         train_seconds = None
     else:
         model = train_model(corpus_dir)

@@ -262,6 +262,8 @@ def test_fast_path_matches_sklearn_tfidf(model: SentimentModel) -> None:
 def test_save_load_round_trip(model: SentimentModel, tmp_path: Path) -> None:
     model.save(tmp_path)
     loaded = SentimentModel.load(tmp_path)
+    assert loaded.encoder is None  # not persisted: served, the vector comes with the message
+    loaded.encoder = model.encoder
     texts = CALM_QUESTIONS + UPSET_MESSAGES + THANKS
     np.testing.assert_allclose(
         loaded.probabilities_many(texts), model.probabilities_many(texts), atol=1e-5
@@ -339,9 +341,14 @@ def test_component_train_persist_load_process(tmp_path: Path) -> None:
     assert component.train(TrainingData()) == resource
 
     loaded = SentimentAnalyzer.load(config, storage, resource, context)
+    assert loaded._model.needs_vector and loaded._model.encoder is None  # served: from the message
     messages = [Message(data={TEXT: t}) for t in ["u charged me 2x wtf", "thanks, that fixed it"]]
     messages.append(Message(data={TEXT: "/greet"}))
+    encoder = _encoder_featurizer(storage)
+    encoder.process(messages)  # the pipeline's SentenceEncoderFeaturizer adds the vector
     loaded.process(messages)
+    vector = messages[0].features[0].features.reshape(-1)
+    assert messages[0].get(SENTIMENT_KEY) == loaded._model.predict("u charged me 2x wtf", vector)
     for message in messages:
         sentiment = message.get(SENTIMENT_KEY)
         assert set(sentiment) == {"label", "score", "tone"}
@@ -351,6 +358,59 @@ def test_component_train_persist_load_process(tmp_path: Path) -> None:
     assert messages[0].get(SENTIMENT_KEY)["label"] == "negative"
     assert messages[1].get(SENTIMENT_KEY)["label"] == "positive"
     assert messages[2].get(SENTIMENT_KEY) == {"label": "neutral", "score": 0.0, "tone": "calm"}
+
+
+def _encoder_featurizer(storage):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.featurizers import SentenceEncoderFeaturizer
+
+    featurizer = SentenceEncoderFeaturizer.create(
+        SentenceEncoderFeaturizer.get_default_config(), storage, Resource("encoder"),
+        ExecutionContext(GraphSchema({}), "encoder"))
+    featurizer.train(TrainingData())
+    return featurizer
+
+
+def test_the_vector_comes_from_the_message_and_its_absence_is_reported(
+    model: SentimentModel, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.sentiment import SentimentAnalyzer
+
+    storage, resource, context = _rasa_objects(tmp_path)
+    served = SentimentModel.load(_saved(model, tmp_path / "saved"))  # as loaded: no encoder
+    component = SentimentAnalyzer(SentimentAnalyzer.get_default_config(), storage, resource, served)
+    text = "another extra charge on my bill?! this is ridiculous"
+    with_vector = Message(data={TEXT: text})
+    _encoder_featurizer(storage).process([with_vector])
+    component.process([with_vector])
+    # the vector the featurizer added is the one the model was trained with (model.encoder's)
+    assert with_vector.get(SENTIMENT_KEY) == model.predict(text)
+    without = Message(data={TEXT: text})
+    with caplog.at_level("WARNING"):
+        component.process([without, Message(data={TEXT: "and again"})])
+    assert sum("SentenceEncoderFeaturizer" in r.getMessage() for r in caplog.records) == 1
+    assert without.get(SENTIMENT_KEY) == served.predict(text)  # scored without the vector
+
+
+def _saved(model: SentimentModel, directory: Path) -> Path:
+    model.save(directory)
+    return directory
+
+
+def test_saved_model_keeps_the_vector_weights(model: SentimentModel, tmp_path: Path) -> None:
+    assert model.needs_vector and model.vector_weights.shape == (384, 4)
+    loaded = SentimentModel.load(_saved(model, tmp_path))
+    assert np.array_equal(loaded.vector_weights, model.vector_weights)
+    vector = model.encoder.encode_one(UPSET_MESSAGES[0])
+    assert np.allclose(loaded.head_logits(UPSET_MESSAGES[0], vector), model.head_logits(UPSET_MESSAGES[0]))
+    # the vector counts: without it the logits differ
+    assert not np.allclose(loaded.head_logits(UPSET_MESSAGES[0]), model.head_logits(UPSET_MESSAGES[0]))
 
 
 def test_component_load_without_model_degrades_to_neutral(tmp_path: Path) -> None:
@@ -415,6 +475,7 @@ def test_parse_message_through_trained_rasa_model(
     (tmp_path / "config.yml").write_text(
         "recipe: default.v1\nlanguage: en\nassistant_id: sentiment-test\npipeline:\n"
         "  - name: WhitespaceTokenizer\n  - name: CountVectorsFeaturizer\n"
+        "  - name: bot.nlu.featurizers.SentenceEncoderFeaturizer\n"
         "  - name: LogisticRegressionClassifier\n"
         "  - name: bot.nlu.sentiment.SentimentAnalyzer\n"
         "    max_goemotions_examples: 3000\n"

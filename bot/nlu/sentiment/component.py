@@ -31,12 +31,13 @@ import logging
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 _NEUTRAL: SentimentResult = {"label": "neutral", "score": 0.0, "tone": "calm"}
 # modules whose code changes what training produces (part of the cache key)
 _MODEL_SOURCES = ("component.py", "corpus.py", "model.py", "text.py", "training.py", "types.py")
+_ENCODER_SOURCES = ("graph.py", "runtime.py")
 
 
 @DefaultV1Recipe.register(
@@ -88,6 +90,9 @@ class SentimentAnalyzer(GraphComponent):
         for name in _MODEL_SOURCES:
             digest.update(name.encode())
             digest.update((package / name).read_bytes())
+        for name in _ENCODER_SOURCES:  # the graph that makes the sentence vectors
+            digest.update(name.encode())
+            digest.update((package.parent / "encoder" / name).read_bytes())
         corpus_dir = config.get("corpus_dir")
         digest.update(corpus_fingerprint(Path(corpus_dir) if corpus_dir else None).encode())
         return digest.hexdigest()
@@ -103,6 +108,7 @@ class SentimentAnalyzer(GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._warned_no_vector = False
 
     @classmethod
     def create(
@@ -181,17 +187,34 @@ class SentimentAnalyzer(GraphComponent):
         return component
 
     # --------------------------------------------------------------- inference
-    def analyse(self, text: Optional[str]) -> SentimentResult:
+    def analyse(self, text: Optional[str], vector: Optional[np.ndarray] = None) -> SentimentResult:
         # no model, empty text, or a button payload such as "/inform{...}"
         if self._model is None or not text or text.startswith(INTENT_MESSAGE_PREFIX):
             return dict(_NEUTRAL)  # type: ignore[return-value]
-        return self._model.predict(text)
+        if vector is None and self._model.needs_vector and self._model.encoder is None \
+                and not self._warned_no_vector:
+            self._warned_no_vector = True
+            logger.warning("The sentiment model reads the sentence encoder's vector, but messages "
+                           "arrive without one: put bot.nlu.featurizers.SentenceEncoderFeaturizer "
+                           "before bot.nlu.sentiment.SentimentAnalyzer in config.yml.")
+        return self._model.predict(text, vector)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            result = self.analyse(message.get(TEXT))
+            result = self.analyse(message.get(TEXT), self._vector(message))
             message.set(SENTIMENT_KEY, result, add_to_output=True)
         return messages
+
+    def _vector(self, message: Message) -> Optional[np.ndarray]:
+        """The sentence encoder's vector of the text (its dense sentence feature), if any."""
+        weights = self._model.vector_weights if self._model is not None else None
+        if weights is None:
+            return None
+        for feature in message.features:
+            if (feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE
+                    and not feature.is_sparse() and feature.features.shape[-1] == weights.shape[0]):
+                return feature.features.reshape(-1)
+        return None
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Annotate training examples too (only used if run as a featurizer)."""

@@ -21,7 +21,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -108,20 +108,38 @@ class SentimentModel:
     char_ngram_range: Tuple[int, int] = (2, 5)
     tone_implies_negative: bool = True
     info: Dict[str, object] = field(default_factory=dict)
+    # weights of the sentence encoder's vector (dimension, n_heads); None: trained without it
+    vector_weights: Optional[np.ndarray] = None
+    # computes the vector when the caller has none (scripts, tests); not persisted - in the Rasa
+    # pipeline the vector comes from SentenceEncoderFeaturizer's feature on the message
+    encoder: Optional[Any] = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ predict
-    def head_logits(self, raw: str) -> np.ndarray:
-        """Raw logit of every head (order of :data:`HEADS`)."""
+    def head_logits(self, raw: str, vector: Optional[np.ndarray] = None) -> np.ndarray:
+        """Raw logit of every head (order of :data:`HEADS`).
+
+        ``vector`` is the text's sentence vector; without one (and without ``encoder``) a model
+        trained with vectors scores the text on its other features only (see ``needs_vector``).
+        """
         norm = tx.normalise(raw)
         logits = self.intercepts.astype(np.float64).copy()
         logits += self.word.logits(tx.word_ngrams(norm, self.word_ngram_range))
         logits += self.char.logits(tx.char_ngrams(norm, self.char_ngram_range))
         dense = np.asarray(tx.dense_features(raw, norm, self.lexicon))
         logits += dense @ self.dense_weights
+        if self.vector_weights is not None:
+            if vector is None and self.encoder is not None:
+                vector = self.encoder.encode_one(raw)
+            if vector is not None:
+                logits += np.asarray(vector, dtype=np.float64).reshape(-1) @ self.vector_weights
         return logits
 
-    def head_probabilities(self, raw: str) -> np.ndarray:
-        logits = np.clip(self.head_logits(raw), -30.0, 30.0)
+    @property
+    def needs_vector(self) -> bool:
+        return self.vector_weights is not None
+
+    def head_probabilities(self, raw: str, vector: Optional[np.ndarray] = None) -> np.ndarray:
+        logits = np.clip(self.head_logits(raw, vector), -30.0, 30.0)
         return 1.0 / (1.0 + np.exp(-logits))
 
     def decide(self, probabilities: Sequence[float]) -> SentimentResult:
@@ -160,8 +178,8 @@ class SentimentModel:
         score = max(-1.0, min(1.0, score))
         return {"label": label, "score": round(score, 4), "tone": tone}
 
-    def predict(self, raw: str) -> SentimentResult:
-        return self.decide(self.head_probabilities(raw or ""))
+    def predict(self, raw: str, vector: Optional[np.ndarray] = None) -> SentimentResult:
+        return self.decide(self.head_probabilities(raw or "", vector))
 
     def predict_many(self, texts: Iterable[str]) -> List[SentimentResult]:
         return [self.predict(text) for text in texts]
@@ -183,6 +201,8 @@ class SentimentModel:
             char_weights=self.char.weights.astype(np.float32),
             dense_weights=self.dense_weights.astype(np.float64),
             intercepts=self.intercepts.astype(np.float64),
+            **({} if self.vector_weights is None
+               else {"vector_weights": self.vector_weights.astype(np.float64)}),
         )
         meta = {
             "format_version": FORMAT_VERSION,
@@ -226,6 +246,7 @@ class SentimentModel:
             )
             dense_weights = arrays["dense_weights"]
             intercepts = arrays["intercepts"]
+            vector_weights = arrays["vector_weights"] if "vector_weights" in arrays.files else None
         return cls(
             word=word,
             char=char,
@@ -237,6 +258,7 @@ class SentimentModel:
             char_ngram_range=tuple(meta["char_ngram_range"]),  # type: ignore[arg-type]
             tone_implies_negative=bool(meta["tone_implies_negative"]),
             info=meta.get("info", {}),
+            vector_weights=vector_weights,
         )
 
 
