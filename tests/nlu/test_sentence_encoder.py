@@ -171,3 +171,15 @@ def test_a_damaged_vector_cache_is_rebuilt_not_trusted(tmp_path):
     again = encode_cached(encoder, ["refund", "late fee"], cache_dir=tmp_path)
     assert np.array_equal(again, encoder.encode(["refund", "late fee"]))
     assert encoder.asked[-2] == ["late fee", "refund"]  # encoded afresh
+
+
+def test_a_change_to_the_graph_code_retrains_the_featurizer(monkeypatch, tmp_path):
+    """Rasa's cache key covers config and data only: the featurizer adds its code and weights."""
+    from bot.nlu.encoder import graph
+
+    before = SentenceEncoderFeaturizer.fingerprint_addon({})
+    assert before == SentenceEncoderFeaturizer.fingerprint_addon({})
+    changed = tmp_path / "graph.py"
+    changed.write_bytes(Path(graph.__file__).read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(graph, "__file__", str(changed))
+    assert SentenceEncoderFeaturizer.fingerprint_addon({}) != before

@@ -11,7 +11,9 @@ Every text is encoded on its own, at training as when serving, so both see the s
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -52,6 +54,24 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
     def required_packages() -> List[Text]:
         return ["onnxruntime", "tokenizers", "onnx", "safetensors"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """Retrain (rebuild the graph) when the code that writes or runs it changes, or the weights do;
+        Rasa's cache key otherwise covers only the config and the training data."""
+        from bot.nlu.encoder import graph, runtime
+        from bot.nlu.encoder.weights import weights_dir
+
+        digest = hashlib.sha256()
+        for module in (graph, runtime):
+            digest.update(Path(module.__file__).read_bytes())
+        try:
+            folder = weights_dir()
+            digest.update(str((folder / "model.safetensors").stat().st_size).encode())
+            digest.update((folder / "config.json").read_bytes())
+        except FileNotFoundError:
+            digest.update(b"no weights")  # train() will say how to get them
+        return digest.hexdigest()
 
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
                  resource: Resource, encoder: Optional[SentenceEncoder] = None) -> None:
