@@ -71,11 +71,7 @@ def main() -> None:
     import tempfile
 
     if args.model:
-        model = SentimentModel.load(args.model)
-        if model.needs_vector:  # the served pipeline takes it from SentenceEncoderFeaturizer
-            from bot.nlu.encoder.runtime import encoder_from_weights
-
-            model.encoder = encoder_from_weights()
+        model = SentimentModel.load(args.model).with_own_encoder()
     else:
         model = train_model(max_train_examples=args.subset)
 

@@ -118,11 +118,7 @@ def main() -> None:
 
     started = time.perf_counter()
     if args.model:
-        model = SentimentModel.load(args.model)
-        if model.needs_vector:  # the served pipeline takes it from SentenceEncoderFeaturizer
-            from bot.nlu.encoder.runtime import encoder_from_weights
-
-            model.encoder = encoder_from_weights()
+        model = SentimentModel.load(args.model).with_own_encoder()
         train_seconds = None
     else:
         model = train_model(corpus_dir)

@@ -30,6 +30,7 @@ class SentenceEncoder:
         self._session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         # names this exact graph: the key of cached vectors (bot.nlu.encoder.cache)
         self.fingerprint = hashlib.sha256(model).hexdigest()
+        self.model, self.tokenizer_json = model, tokenizer_json  # what a trained model stores
         self._tokenizer = Tokenizer.from_str(tokenizer_json)
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)

@@ -22,7 +22,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -31,6 +31,12 @@ from bot.nlu.encoder.runtime import SentenceEncoder
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "encoder.int8.onnx"
+
+
+def dense_sentence_features(message: Message) -> Dict[Text, np.ndarray]:
+    """The message's dense sentence features of its text, by featurizer (origin), as flat vectors."""
+    return {str(f.origin): np.asarray(f.features, dtype=float).reshape(-1) for f in message.features
+            if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE and not f.is_sparse()}
 TOKENIZER_FILE = "tokenizer.json"
 
 
@@ -87,16 +93,12 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Builds the int8 encoder from the weights and stores it (the training data is not read)."""
-        from bot.nlu.encoder.graph import quantized_model
-        from bot.nlu.encoder.weights import weights_dir
+        from bot.nlu.encoder.runtime import encoder_from_weights
 
-        folder = weights_dir()
-        model = quantized_model(folder)
-        tokenizer = (folder / "tokenizer.json").read_text(encoding="utf-8")
+        self._encoder = encoder_from_weights()
         with self._model_storage.write_to(self._resource) as model_dir:
-            (model_dir / MODEL_FILE).write_bytes(model)
-            (model_dir / TOKENIZER_FILE).write_text(tokenizer, encoding="utf-8")
-        self._encoder = SentenceEncoder(model, tokenizer)
+            (model_dir / MODEL_FILE).write_bytes(self._encoder.model)
+            (model_dir / TOKENIZER_FILE).write_text(self._encoder.tokenizer_json, encoding="utf-8")
         return self._resource
 
     @classmethod

@@ -35,6 +35,8 @@ from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
+from bot.nlu.featurizers.sentence_encoder import dense_sentence_features
+
 logger = logging.getLogger(__name__)
 
 IDF_FILE = "idf.npz"
@@ -71,7 +73,7 @@ def dense_block(messages: List[Message]) -> Optional[np.ndarray]:
     when no message has any."""
     per_origin: Dict[Text, Dict[int, np.ndarray]] = {}
     for index, message in enumerate(messages):
-        for origin, vector in _dense_features(message).items():
+        for origin, vector in dense_sentence_features(message).items():
             per_origin.setdefault(origin, {})[index] = vector
     if not per_origin:
         return None
@@ -84,11 +86,6 @@ def dense_block(messages: List[Message]) -> Optional[np.ndarray]:
             column[index] = vector
         columns.append(column)
     return np.hstack(columns)
-
-
-def _dense_features(message: Message) -> Dict[Text, np.ndarray]:
-    return {str(f.origin): np.asarray(f.features, dtype=float).reshape(-1) for f in message.features
-            if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE and not f.is_sparse()}
 
 
 def fit_idf(block: csr_matrix) -> np.ndarray:
@@ -160,7 +157,7 @@ class BillingIntentClassifier(LogisticRegressionClassifier):
         if not self.config["tfidf"] or self.idf is None:
             return None
         per_origin: Dict[Text, Any] = {}
-        dense = _dense_features(message)
+        dense = dense_sentence_features(message)
         for feature in message.features:
             if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE and feature.is_sparse():
                 per_origin[str(feature.origin)] = feature.features

@@ -37,10 +37,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.featurizers.sentence_encoder import dense_sentence_features
 from bot.nlu.sentiment.types import SENTIMENT_KEY, SentimentResult
 
 logger = logging.getLogger(__name__)
@@ -210,11 +211,8 @@ class SentimentAnalyzer(GraphComponent):
         weights = self._model.vector_weights if self._model is not None else None
         if weights is None:
             return None
-        for feature in message.features:
-            if (feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE
-                    and not feature.is_sparse() and feature.features.shape[-1] == weights.shape[0]):
-                return feature.features.reshape(-1)
-        return None
+        vectors = [v for v in dense_sentence_features(message).values() if v.shape[0] == weights.shape[0]]
+        return vectors[0] if vectors else None
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Annotate training examples too (only used if run as a featurizer)."""

@@ -138,6 +138,14 @@ class SentimentModel:
     def needs_vector(self) -> bool:
         return self.vector_weights is not None
 
+    def with_own_encoder(self) -> "SentimentModel":
+        """Lets a loaded model score bare texts (scripts): builds the encoder it was trained with."""
+        if self.needs_vector and self.encoder is None:
+            from bot.nlu.encoder.runtime import encoder_from_weights
+
+            self.encoder = encoder_from_weights()
+        return self
+
     def head_probabilities(self, raw: str, vector: Optional[np.ndarray] = None) -> np.ndarray:
         logits = np.clip(self.head_logits(raw, vector), -30.0, 30.0)
         return 1.0 / (1.0 + np.exp(-logits))
