@@ -3,6 +3,8 @@ bot.runtime.store.BoundedSQLTrackerStore``):
 
 - ``store``: a SQL tracker store with bounded sessions, which keeps each session after saving it and
   reads only newer rows on the next turn;
+- ``action_payload``: the action server's request built from event dicts made once per event, not
+  for every call (installed on import);
 - ``action_results``: action server responses validated by one JSON-schema validator built once,
   each event against its own branch of the schema (installed on import);
 - ``event_types``: event classes looked up by name in a table (installed on import);
@@ -23,6 +25,7 @@ bot.runtime.store.BoundedSQLTrackerStore``):
 Each module says what it replaces in Rasa 3.6 and what that cost in ``make bench``.
 """
 from bot.runtime import (
+    action_payload,
     action_results,
     debug_logs,
     event_types,
@@ -34,6 +37,7 @@ from bot.runtime import (
     tracker_copy,
 )
 
+action_payload.install()
 action_results.install()
 debug_logs.install()
 event_types.install()
