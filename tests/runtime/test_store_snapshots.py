@@ -50,7 +50,8 @@ class Counted:
     def __init__(self, config: Dict[str, Any], **kwargs: Any) -> None:
         self.store = BoundedSQLTrackerStore(domain=DOMAIN, max_session_turns=50, **config, **kwargs)
         self.full_loads = 0
-        sa.event.listen(self.store.engine, "before_cursor_execute", self._count)
+        for engine in {self.store.engine, self.store._reader()}:  # PostgreSQL: reads on the autocommit pool
+            sa.event.listen(engine, "before_cursor_execute", self._count)
 
     def _count(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.lstrip().startswith("SELECT events.id, events.data") and "max(events.timestamp)" in statement:
