@@ -19,17 +19,27 @@ upgrade. ``read_scope`` adds ``PRAGMA query_only``.
 PostgreSQL uses READ COMMITTED plus row locks (``SELECT ... FOR UPDATE``) taken by the operations.
 ``read_scope`` uses a separate read-only pool in autocommit mode: under READ COMMITTED each
 statement sees its own snapshot anyway, so skipping BEGIN/COMMIT loses nothing and saves two round
-trips per lookup; writes through it fail ("read-only transaction").
+trips per lookup; writes through it fail ("read-only transaction"). ``append_scope`` is for one
+statement that appends a record kept elsewhere too (the interaction log): an autocommit pool whose
+commits do not wait for the disk, so the statement is the whole transaction - one round trip
+instead of five (pre-ping, BEGIN, SET LOCAL, the statement, COMMIT).
+
+A pooled PostgreSQL connection is pinged (``SELECT 1``) before use only when it has been idle for
+``PING_IDLE_S``: a connection used a moment ago is alive, and one broken since (the server restarted
+within those seconds) fails its statement with ``connection_invalidated``, which the actions' guard
+runs once more on a fresh connection. SQLAlchemy's ``pool_pre_ping`` pinged on every checkout, a
+round trip per unit of work.
 """
 from __future__ import annotations
 
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, Optional, Tuple
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
@@ -38,11 +48,12 @@ from bot.billing.config import resolve_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_RECYCLE_S = 300
+PING_IDLE_S = 5.0
 SQLITE_CACHE_KIB = 16_384
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 _BEGIN_OPTION = "billing_sqlite_begin"
 
-_engines: Dict[Tuple[int, str], Tuple[Engine, Engine, Engine]] = {}  # default, write, read
+_engines: Dict[Tuple[int, str], Tuple[Engine, Engine, Engine, Engine]] = {}  # default, write, read, append
 _lock = threading.Lock()
 
 
@@ -107,6 +118,38 @@ def _use_prepared_statements(engine: Engine) -> None:
         return f"EXECUTE {name}(" + ", ".join(["%s"] * len(names)) + ")", [parameters[n] for n in names]
 
 
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat idle for ``PING_IDLE_S`` (module docstring)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["nw_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("nw_idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < PING_IDLE_S:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except engine.dialect.dbapi.Error as error:  # the pool replaces the connection and tries again
+            raise exc.DisconnectionError(str(error)) from error
+
+
+def _append_postgres(url: str, kwargs: Dict[str, Any]) -> Engine:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+
+    _ping_when_idle(engine)
+    return engine
+
+
 def _read_only_postgres(url: str, kwargs: Dict[str, Any]) -> Engine:
     engine = create_engine(url, isolation_level="AUTOCOMMIT", **kwargs)
 
@@ -118,7 +161,7 @@ def _read_only_postgres(url: str, kwargs: Dict[str, Any]) -> Engine:
     return engine
 
 
-def _create(url: str) -> Tuple[Engine, Engine, Engine]:
+def _create(url: str) -> Tuple[Engine, Engine, Engine, Engine]:
     backend = make_url(url).get_backend_name()
     kwargs: Dict[str, Any] = {"future": True}
     if backend == "sqlite":
@@ -129,27 +172,29 @@ def _create(url: str) -> Tuple[Engine, Engine, Engine]:
         else:
             kwargs.update(poolclass=QueuePool, pool_size=5, max_overflow=15)
     elif backend == "postgresql":
-        kwargs.update(pool_size=5, max_overflow=15, pool_pre_ping=True)
+        kwargs.update(pool_size=5, max_overflow=15)
         if make_url(url).get_driver_name() == "psycopg2":
             kwargs["executemany_mode"] = "values_plus_batch"
     engine = create_engine(url, **kwargs)
     if backend == "sqlite":
         _configure_sqlite(engine)
-        return (engine, engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}),
-                engine.execution_options(**{_BEGIN_OPTION: "READ"}))
+        write = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        return engine, write, engine.execution_options(**{_BEGIN_OPTION: "READ"}), write
     if backend == "postgresql":
-        # Lookups skip the pre-ping round trip (a fifth of a lookup's time); a connection broken by a
-        # server restart fails one lookup and is replaced, and none lives longer than READ_RECYCLE_S.
-        read_kwargs = {**kwargs, "pool_pre_ping": False, "pool_recycle": READ_RECYCLE_S}
-        return engine, engine, _read_only_postgres(url, read_kwargs)
-    return engine, engine, engine
+        _ping_when_idle(engine)
+        # Lookups skip the ping (a fifth of a lookup's time); a connection broken by a server restart
+        # fails one lookup and is replaced, and none lives longer than READ_RECYCLE_S.
+        read_kwargs = {**kwargs, "pool_recycle": READ_RECYCLE_S}
+        return engine, engine, _read_only_postgres(url, read_kwargs), _append_postgres(url, kwargs)
+    return engine, engine, engine, engine
 
 
-def get_engine(database_url: Optional[str] = None, *, write: bool = False, read_only: bool = False) -> Engine:
+def get_engine(database_url: Optional[str] = None, *, write: bool = False, read_only: bool = False,
+               append: bool = False) -> Engine:
     """The engine for ``database_url`` (default: ``DATABASE_URL``), created once per process.
 
     ``write=True``: for units of work (``BEGIN IMMEDIATE`` on SQLite); ``read_only=True``: the
-    read-only variant used by :func:`read_scope`.
+    read-only variant used by :func:`read_scope`; ``append=True``: the one of :func:`append_scope`.
     """
     url = resolve_database_url(database_url)
     key = (os.getpid(), url)  # never share pooled connections with a forked child
@@ -160,7 +205,7 @@ def get_engine(database_url: Optional[str] = None, *, write: bool = False, read_
             if engines is None:
                 engines = _create(url)
                 _engines[key] = engines
-    return engines[1] if write else engines[2] if read_only else engines[0]
+    return engines[3] if append else engines[1] if write else engines[2] if read_only else engines[0]
 
 
 def dispose_engines(database_url: Optional[str] = None) -> None:
@@ -207,6 +252,26 @@ def unit_of_work(database_url: Optional[str] = None, *, durable: bool = True) ->
         if not durable and dialect_name(session) == "postgresql":
             session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         yield session
+
+
+@contextmanager
+def append_scope(database_url: Optional[str] = None) -> Iterator[Session]:
+    """For ONE statement that appends a record kept elsewhere too (the interaction log).
+
+    On PostgreSQL the statement commits on its own, without waiting for the disk flush (see the
+    module docstring): one round trip. Elsewhere, and for anything more than one statement, use
+    :func:`unit_of_work` - two statements here would not be one transaction.
+    """
+    engine = get_engine(database_url, append=True)
+    if engine.dialect.name != "postgresql":
+        with unit_of_work(database_url, durable=False) as session:
+            yield session
+        return
+    session = Session(engine, future=True, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 @contextmanager

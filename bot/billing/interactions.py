@@ -12,7 +12,7 @@ from typing import Any, List, Mapping, Optional
 from sqlalchemy import bindparam, select, update
 
 from bot.billing.dates import utcnow
-from bot.billing.db import dialect_name, read_scope, unit_of_work
+from bot.billing.db import append_scope, dialect_name, read_scope, unit_of_work
 from bot.billing.dto import InteractionDTO
 from bot.billing.errors import InvalidRequest, NotFound
 from bot.billing.identifiers import normalise_account_number
@@ -81,7 +81,7 @@ def log_interaction(
     values = {"conversation_id": conversation_id, "sender_id": sender_id or conversation_id, "channel": channel,
               "actor": actor, "actor_id": actor_id, "text": text, "details": dict(details) if details else None,
               "created_at": created_at or utcnow()}
-    with unit_of_work(database_url, durable=False) as session:  # the tracker store keeps the conversation too
+    with append_scope(database_url) as session:  # one statement; the tracker store keeps the conversation too
         if account is None:
             return session.execute(_Insert.plain, {**values, "customer_id": None}).inserted_primary_key[0]
         dialect = dialect_name(session)

@@ -115,3 +115,79 @@ def test_only_non_durable_units_of_work_skip_the_wal_flush(db: str) -> None:
     row_id = log_interaction(conversation_id="durability", actor="bot", text="kept", database_url=db)
     with read_scope(db) as s:
         assert s.execute(text("SELECT text FROM interaction_log WHERE id = :i"), {"i": row_id}).scalar() == "kept"
+
+
+def test_the_interaction_log_appends_in_one_statement_that_skips_the_wal_flush(db: str) -> None:
+    """PostgreSQL: ``append_scope`` is an autocommit connection with synchronous_commit off, so the
+    log's INSERT is its whole transaction; the row is there and other units of work still wait."""
+    from sqlalchemy import event
+
+    from bot.billing.db import append_scope
+    from bot.billing.interactions import log_interaction
+
+    engine = get_engine(db, append=True)
+    if engine.dialect.name != "postgresql":
+        assert engine is get_engine(db, write=True)  # SQLite: a unit of work, as before
+        return
+    with append_scope(db) as s:
+        assert s.execute(text("SHOW synchronous_commit")).scalar() == "off"
+        assert s.execute(text("SHOW transaction_isolation")).scalar() == "read committed"
+        assert s.connection().connection.dbapi_connection.autocommit is True
+    statements: list = []
+    listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        row_id = log_interaction(conversation_id="append-once", actor="customer", text="hi", database_url=db)
+        with unit_of_work(db) as s:  # a durable unit of work on the other pool
+            assert s.execute(text("SHOW synchronous_commit")).scalar() == "on"
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) == 1 and statements[0].startswith("INSERT INTO interaction_log")
+    with read_scope(db) as s:
+        assert s.execute(text("SELECT text FROM interaction_log WHERE id = :i"), {"i": row_id}).scalar() == "hi"
+    with pytest.raises(Exception):  # an unknown account: nothing is written
+        log_interaction(conversation_id="append-once", actor="customer", text="x", account_number="ACC-0000",
+                        database_url=db)
+    with read_scope(db) as s:
+        assert s.execute(text("SELECT count(*) FROM interaction_log WHERE conversation_id = 'append-once'")).scalar() == 1
+
+
+def test_a_pooled_connection_is_pinged_only_after_sitting_idle(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: a connection that died while idle for ``PING_IDLE_S`` is found by the ping and
+    replaced before the unit of work runs; one used a moment ago is not pinged, so its death shows as
+    ``connection_invalidated`` (which the actions' guard runs once more on a fresh connection)."""
+    from sqlalchemy import create_engine
+
+    import bot.billing.db as dbmod
+
+    engine = get_engine(db, write=True)
+    if engine.dialect.name != "postgresql":
+        return
+    admin = create_engine(db, isolation_level="AUTOCOMMIT")
+    now = dbmod.time.monotonic
+
+    def backend() -> int:
+        with unit_of_work(db) as s:
+            return s.execute(text("SELECT pg_backend_pid()")).scalar()
+
+    def kill(pid: int) -> None:
+        with admin.connect() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+
+    try:
+        engine.dispose()  # one pooled connection from here on
+        pid = backend()
+        assert backend() == pid
+        kill(pid)
+        monkeypatch.setattr(dbmod.time, "monotonic", lambda: now() + dbmod.PING_IDLE_S + 1)  # idle long enough
+        replaced = backend()
+        assert replaced != pid
+        monkeypatch.setattr(dbmod.time, "monotonic", now)
+        assert backend() == replaced
+        kill(replaced)  # used a moment ago: not pinged
+        with pytest.raises(DBAPIError) as failure:
+            backend()
+        assert failure.value.connection_invalidated
+        assert backend() not in (pid, replaced)  # the pool let the broken one go
+    finally:
+        admin.dispose()
