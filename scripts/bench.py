@@ -77,6 +77,7 @@ LONG_GOAL = 1.5
 class Turn:
     text: str
     expect: str  # regular expression the joined reply texts must match (case-insensitive)
+    step: str = ""  # what the turn does, for the per-step latencies ("refund: confirm")
 
 
 @dataclass(frozen=True)
@@ -96,25 +97,29 @@ def dispute_refund(c: Customer) -> List[Turn]:
     """A duplicate charge on one invoice, refunded to the card, rated, done."""
     inv = re.escape(c.invoice)
     return [
-        Turn("you charged me twice!!", VERIFY),
-        Turn(c.invoice, SECOND_FACTOR),
-        Turn(c.email, rf"you're verified.*{inv} charged the .* twice.*refund \$[\d,]+\.\d\d"),
-        Turn("refund it please", rf"To confirm: I'll refund \$[\d,]+\.\d\d to (your|the) .*{inv}.*Shall I go ahead\?"),
-        Turn("yes", rf"Done\. I've issued a refund of \$[\d,]+\.\d\d .*{inv}.*reference is REF-\w+.*{RATE}"),
-        Turn("5", r"Anything you'd like to tell us about this chat"),
-        Turn("no thanks", r"Thanks for your feedback"),
+        Turn("you charged me twice!!", VERIFY, "refund 1: complaint -> verify"),
+        Turn(c.invoice, SECOND_FACTOR, "refund 2: invoice number"),
+        Turn(c.email, rf"you're verified.*{inv} charged the .* twice.*refund \$[\d,]+\.\d\d",
+             "refund 3: email -> verified, finding"),
+        Turn("refund it please", rf"To confirm: I'll refund \$[\d,]+\.\d\d to (your|the) .*{inv}.*Shall I go ahead\?",
+             "refund 4: choose refund"),
+        Turn("yes", rf"Done\. I've issued a refund of \$[\d,]+\.\d\d .*{inv}.*reference is REF-\w+.*{RATE}",
+             "refund 5: confirm -> refunded"),
+        Turn("5", r"Anything you'd like to tell us about this chat", "refund 6: rating"),
+        Turn("no thanks", r"Thanks for your feedback", "refund 7: no comment"),
     ]
 
 
 def dispute_nothing_wrong(c: Customer) -> List[Turn]:
     """A bill that looks wrong to the customer but is correct: explained line by line, nothing changed."""
     return [
-        Turn("I think my bill is wrong", VERIFY),
-        Turn(c.account, SECOND_FACTOR),
-        Turn(c.postal_code, r"you're verified.*Here's INV-\d+ .*line by line.*I checked every line"),
-        Turn("no thanks", rf"haven't changed anything on your account.*{RATE}"),
-        Turn("4", r"Anything you'd like to tell us about this chat"),
-        Turn("no", r"Thanks for your feedback"),
+        Turn("I think my bill is wrong", VERIFY, "correct 1: complaint -> verify"),
+        Turn(c.account, SECOND_FACTOR, "correct 2: account number"),
+        Turn(c.postal_code, r"you're verified.*Here's INV-\d+ .*line by line.*I checked every line",
+             "correct 3: postal code -> verified, explained"),
+        Turn("no thanks", rf"haven't changed anything on your account.*{RATE}", "correct 4: nothing to change"),
+        Turn("4", r"Anything you'd like to tell us about this chat", "correct 5: rating"),
+        Turn("no", r"Thanks for your feedback", "correct 6: no comment"),
     ]
 
 
@@ -158,6 +163,7 @@ class LevelResult:
     wrong: int
     samples: List[str] = field(default_factory=list)
     cpu_ms_per_turn: Dict[str, float] = field(default_factory=dict)
+    step_p50_ms: Dict[str, float] = field(default_factory=dict)  # median latency of each labelled step
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -189,6 +195,7 @@ async def run_conversations(base_url: str, conversations: List[List[Turn]], conc
                             per_turn: Optional[List[float]] = None) -> LevelResult:
     url = base_url + "/webhooks/rest/webhook"
     latencies: List[float] = []
+    by_step: Dict[str, List[float]] = {}
     errors = wrong = 0
     samples: List[str] = []
     pending = list(enumerate(conversations))
@@ -201,6 +208,8 @@ async def run_conversations(base_url: str, conversations: List[List[Turn]], conc
             for turn in turns:
                 elapsed, replies, error = await say(session, url, sender, turn.text)
                 latencies.append(elapsed)
+                if turn.step:
+                    by_step.setdefault(turn.step, []).append(elapsed * 1000)
                 if per_turn is not None:
                     per_turn.append(elapsed)
                 if replies is None:
@@ -228,7 +237,8 @@ async def run_conversations(base_url: str, conversations: List[List[Turn]], conc
         concurrency=concurrency, conversations=len(conversations), turns=len(latencies), seconds=round(seconds, 2),
         throughput=round(len(latencies) / seconds, 1) if seconds else 0.0,
         p50_ms=round(percentile(ms, 50), 1), p95_ms=round(percentile(ms, 95), 1), p99_ms=round(percentile(ms, 99), 1),
-        mean_ms=round(sum(ms) / len(ms), 1) if ms else float("nan"), errors=errors, wrong=wrong, samples=samples)
+        mean_ms=round(sum(ms) / len(ms), 1) if ms else float("nan"), errors=errors, wrong=wrong, samples=samples,
+        step_p50_ms={step: round(percentile(values, 50), 1) for step, values in sorted(by_step.items())})
 
 
 # --- processes -------------------------------------------------------------------------------------
@@ -571,6 +581,8 @@ def measure(name: str, url: str, make: Callable[[], List[Turn]], sizes: Dict[int
               f"p50 {result.p50_ms:7.1f}  p95 {result.p95_ms:7.1f}  p99 {result.p99_ms:7.1f} ms  "
               f"{result.throughput:6.1f} msg/s  errors {result.errors}  wrong {result.wrong}", flush=True)
         print("      CPU ms per turn: " + ", ".join(f"{k} {v}" for k, v in result.cpu_ms_per_turn.items()), flush=True)
+        if concurrency == 1 and result.step_p50_ms:
+            print("      p50 ms per step: " + ", ".join(f"{k} {v}" for k, v in result.step_p50_ms.items()), flush=True)
         for sample in result.samples:
             print(f"      ! {sample}", flush=True)
     SHOW_TRANSCRIPTS = show
