@@ -14,6 +14,10 @@ Here the same check (``_is_rule_applicable``, unchanged) runs
   plus the rules whose last state does not name one (an index built once per lookup table);
 - at older turns only while some remaining rule is that long, and not at all once none is left.
 
+The check itself is Rasa's ``_is_rule_applicable`` on the rule's states parsed once per lookup table:
+Rasa's ``json.loads`` the rule's key for every check (13 % of the Rasa server's time per message in
+``make bench`` once the intent rules grew, most of it parsing).
+
 The result is the same set of rules: a rule left out at the newest turn would fail the previous-action
 comparison in ``_does_rule_match_state``, and a rule past its length would pass.
 ``tests/runtime/test_rule_index.py`` compares both on every state sequence of the project's stories
@@ -30,10 +34,12 @@ from rasa.shared.core.domain import State
 from rasa.shared.nlu.constants import ACTION_NAME
 
 _ORIGINAL = RulePolicy._get_possible_keys
+_RASAS_CHECK = RulePolicy._is_rule_applicable
 INDEX_ATTRIBUTE = "_northwind_rule_index"
 
-# per lookup table: previous action -> rules, rules that name none, each rule's length
-Index = Tuple[Dict[Text, List[Text]], List[Text], Dict[Text, int]]
+# per lookup table: previous action -> rules, rules that name none, each rule's length, each rule's
+# states newest first
+Index = Tuple[Dict[Text, List[Text]], List[Text], Dict[Text, int], Dict[Text, List[State]]]
 
 
 def _index(policy: RulePolicy, lookup: Dict[Text, Text]) -> Index:
@@ -44,12 +50,14 @@ def _index(policy: RulePolicy, lookup: Dict[Text, Text]) -> Index:
     by_action: Dict[Text, List[Text]] = defaultdict(list)
     unnamed: List[Text] = []
     lengths: Dict[Text, int] = {}
+    newest_first: Dict[Text, List[State]] = {}
     for key in lookup:
         rule_states = policy._rule_key_to_state(key)
         lengths[key] = len(rule_states)
+        newest_first[key] = list(reversed(rule_states))
         action = _previous_action(rule_states[-1]) if rule_states else None
         (by_action[action] if action is not None else unnamed).append(key)
-    index = (dict(by_action), unnamed, lengths)
+    index = (dict(by_action), unnamed, lengths, newest_first)
     indexes[id(lookup)] = (len(lookup), index)
     return index
 
@@ -59,8 +67,21 @@ def _previous_action(state: State) -> Optional[Text]:
     return value if value and value != SHOULD_NOT_BE_SET else None
 
 
+def _is_applicable(rule_states: List[State], turn_index: int, conversation_state: State) -> bool:
+    """``RulePolicy._is_rule_applicable`` on the rule's states, newest first, already parsed."""
+    if turn_index >= len(rule_states):
+        return True
+    current_previous_action = conversation_state.get(PREVIOUS_ACTION)
+    rule_previous_action = rule_states[turn_index].get(PREVIOUS_ACTION)
+    if not rule_previous_action and not current_previous_action:
+        return True
+    if not rule_previous_action or not current_previous_action:
+        return False
+    return RulePolicy._does_rule_match_state(rule_states[turn_index], conversation_state)
+
+
 def get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
-    by_action, unnamed, lengths = _index(self, lookup)
+    by_action, unnamed, lengths, newest_first = _index(self, lookup)
     if not states:
         return set(lookup.keys())
     action = _previous_action(states[-1])
@@ -71,7 +92,10 @@ def get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[S
     for i, state in enumerate(reversed(states)):
         if not possible or i >= max(lengths[key] for key in possible):
             break  # nothing left, or every rule left is shorter than this: all of them apply
-        possible = {key for key in possible if self._is_rule_applicable(key, i, state)}
+        if type(self)._is_rule_applicable is _RASAS_CHECK:
+            possible = {key for key in possible if _is_applicable(newest_first[key], i, state)}
+        else:  # a subclass with its own check
+            possible = {key for key in possible if self._is_rule_applicable(key, i, state)}
     return possible
 
 
