@@ -2,7 +2,7 @@
 seed ground truth and seed metadata."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text
 
 from bot.billing.dates import utcnow
 from bot.billing.models.base import Base
@@ -13,6 +13,8 @@ class Interaction(Base):
     """Every customer, bot and agent message of record; ``customer_id`` is filled once known."""
 
     __tablename__ = "interaction_log"
+    # one sender's recent verification failures (the lockout check, every verification turn)
+    __table_args__ = (Index("ix_interaction_log_sender_id_created_at", "sender_id", "created_at"),)
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(100), nullable=False, index=True)
