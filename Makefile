@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed-stamp
 DOMAIN := bot/domain
 RASA_ARGS := --domain $(DOMAIN) --config config.yml
 
-.PHONY: help setup venv web browser prod-deps db agent demo report train run run-prod shell test test-py test-stories validate eval-nlu bench-billing soak lock clean
+.PHONY: help setup venv web browser prod-deps db agent demo report train run run-prod shell test test-py test-stories validate eval-nlu finetune-experiment bench-billing soak lock clean
 
 help:
 	@echo "make run      set up (venv, .env, database, model) and start the assistant"
@@ -119,6 +119,19 @@ demo: venv
 eval-nlu: venv
 	$(PY) scripts/eval_nlu.py --out results/nlu
 	$(PY) scripts/eval_sentiment.py --out results/sentiment
+
+# Experiment, not part of the assistant: fine-tune the sentence encoder for sentiment in its own
+# Python 3.11 + PyTorch (CPU) environment (scripts/experiments/finetune_sentiment_encoder.py).
+FT_VENV := .venv-finetune
+EPOCHS ?= 1
+$(FT_VENV)/.installed-stamp: requirements-finetune.txt
+	python3.11 -m venv $(FT_VENV)
+	$(FT_VENV)/bin/pip install -q -r requirements-finetune.txt
+	@touch $@
+
+finetune-experiment: venv $(FT_VENV)/.installed-stamp
+	$(FT_VENV)/bin/python scripts/experiments/finetune_sentiment_encoder.py --epochs $(EPOCHS)
+	$(PY) scripts/experiments/score_finetuned_int8.py results/finetune
 
 bench-billing: venv
 	$(PY) scripts/bench_billing.py --json results/bench_billing.json
