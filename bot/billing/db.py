@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from bot.billing.config import resolve_database_url
+from bot.sqlite import enable_wal
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_RECYCLE_S = 300
@@ -64,8 +65,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
-            cursor.execute("PRAGMA journal_mode=WAL")
+        enable_wal(dbapi_connection)  # several servers open one file at once (bot/sqlite.py)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # page cache per connection
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")  # read through the OS page cache

@@ -31,6 +31,8 @@ from typing import Dict, Optional, Protocol
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, event, select, update, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
+
+from bot.sqlite import enable_wal
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.state import ChannelStateStore, resolve_state_db
@@ -101,8 +103,8 @@ def _sqlite_engine(path: str) -> Engine:
                 dbapi_connection.isolation_level = None  # BEGIN IMMEDIATE below, not pysqlite's deferred BEGIN
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA busy_timeout=5000")
-                cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.close()
+                enable_wal(dbapi_connection)  # replicas open one file at once (bot/sqlite.py)
 
             @event.listens_for(engine, "begin")
             def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]

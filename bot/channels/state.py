@@ -35,6 +35,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from bot.sqlite import enable_wal
+
 DEFAULT_STATE_DB = "var/channels.db"
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 PROCESSED_RETENTION = timedelta(days=7)  # Twilio retries a webhook within minutes, not days
@@ -154,9 +156,9 @@ def _engine_for(path: str) -> Engine:
             def _on_connect(dbapi_connection: Any, _record: Any) -> None:
                 cursor = dbapi_connection.cursor()
                 cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.close()
+                enable_wal(dbapi_connection)  # replicas open one file at once (bot/sqlite.py)
+                dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
             _create_tables(engine)
             _engines[key] = engine
