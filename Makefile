@@ -28,6 +28,7 @@ help:
 	@echo "make bench-billing  seed 100k customers and time the billing lookups"
 	@echo "make bench    conversations at 1/10/50 concurrent vs a bare rasa init baseline -> results/bench"
 	@echo "make test-security  adversarial authorization suite, rate limits, bad input, secrets scan"
+	@echo "make finetune-experiment EPOCHS=1  experiment: fine-tune the sentence encoder for sentiment (Python 3.11 + PyTorch CPU)"
 
 PY310_MISSING := Python 3.10 is required (Rasa 3.6 runs on 3.8-3.10): install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv'
 
