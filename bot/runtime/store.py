@@ -48,7 +48,7 @@ import itertools
 import json
 import logging
 from collections import OrderedDict
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -280,9 +280,9 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         other servers out meanwhile); otherwise one ``COUNT`` finds out.
         """
         stored = getattr(tracker, STORED_ATTRIBUTE, None)
-        new_events = list(itertools.islice(tracker.events, stored, None)) if stored is not None else []
-        if stored is not None and self._autocommit is not None and len(new_events) <= MAX_AUTOCOMMIT_ROWS:
-            rows = [self._row(tracker.sender_id, event) for event in new_events]
+        if (stored is not None and self._autocommit is not None
+                and len(tracker.events) - stored <= MAX_AUTOCOMMIT_ROWS):
+            new_events, rows = self._unstored(tracker, stored)
             if rows:  # one INSERT, its own transaction
                 with self._autocommit.connect() as connection:
                     connection.execute(self._statements.insert, rows)
@@ -293,14 +293,18 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
                 if stored is None:
                     stored = connection.execute(self._statements.count, {"sender_id": tracker.sender_id}).scalar_one()
                     setattr(tracker, POSITION_ATTRIBUTE, None)  # not loaded here: nothing to keep
-                new_events = list(itertools.islice(tracker.events, stored, None))
-                rows = [self._row(tracker.sender_id, event) for event in new_events]
+                new_events, rows = self._unstored(tracker, stored)
                 if rows:  # one executemany, not the ORM's unit of work
                     connection.execute(self._statements.insert, rows)
         setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))
         self._keep(tracker, len(rows))
         if self.event_broker is not None and new_events:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def _unstored(self, tracker: DialogueStateTracker, stored: int) -> "Tuple[List[Event], List[Dict[Text, Any]]]":
+        """The events after the first ``stored`` ones, and their rows."""
+        events = list(itertools.islice(tracker.events, stored, None))
+        return events, [self._row(tracker.sender_id, event) for event in events]
 
     @staticmethod
     def _row(sender_id: Text, event: Event) -> Dict[Text, Any]:

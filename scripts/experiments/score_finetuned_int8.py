@@ -26,24 +26,21 @@ from bot.nlu.sentiment.corpus import (  # noqa: E402
     GOEMOTIONS_POSITIVE,
     shared_data_dir,
 )
+from bot.nlu.sentiment.evaluation import GoEmotionsData, binary_scores  # noqa: E402
 
 HEADS = ("negative", "anger_annoyance", "positive")
 GROUPS = (GOEMOTIONS_NEGATIVE, GOEMOTIONS_ANGER_ANNOYANCE, GOEMOTIONS_POSITIVE)
 CALIBRATION = 4000
 
 
-def load(path: Path, names: list) -> tuple:
-    texts, gold = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        text, ids = line.split("\t")[:2]
-        emotions = {names[int(i)] for i in ids.split(",")}
-        texts.append(text)
-        gold.append([bool(emotions & group) for group in GROUPS])
-    return texts, np.array(gold)
+def load(path: Path, labels: Path) -> tuple:
+    """Texts and, per head, whether each comment's emotions fall in its group (the project's reader)."""
+    data = GoEmotionsData.read(path, labels)
+    return data.texts, np.array([[bool(set(emotions) & group) for group in GROUPS] for emotions in data.emotions])
 
 
 def f1(predicted: np.ndarray, gold: np.ndarray) -> float:
-    return 2 * float((predicted & gold).sum()) / max(1.0, float(predicted.sum() + gold.sum()))
+    return binary_scores(gold, predicted)["f1"]
 
 
 def main() -> None:
@@ -51,9 +48,9 @@ def main() -> None:
     os.environ["NLU_ENCODER_DIR"] = str(folder / "encoder")
     from bot.nlu.encoder.runtime import encoder_from_weights
 
-    names = (ROOT / "data" / "sentiment" / "goemotions_labels.txt").read_text(encoding="utf-8").split()
-    texts, gold = load(ROOT / "data" / "sentiment" / "goemotions_train.tsv", names)
-    dev_texts, dev_gold = load(shared_data_dir() / "goemotions" / "dev.tsv", names)
+    texts, gold = load(ROOT / "data" / "sentiment" / "goemotions_train.tsv",
+                       ROOT / "data" / "sentiment" / "goemotions_labels.txt")
+    dev_texts, dev_gold = load(shared_data_dir() / "goemotions" / "dev.tsv", shared_data_dir() / "goemotions" / "labels.txt")
     order = list(range(len(texts)))
     random.seed(0)  # the fine-tuning script's split
     random.shuffle(order)
