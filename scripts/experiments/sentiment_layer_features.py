@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -49,13 +48,11 @@ class LayerEncoder:
     """The int8 graph with one more output per layer: the mean of its hidden states (one text a call)."""
 
     def __init__(self) -> None:
-        import onnx
         import onnxruntime
         from onnx import TensorProto, helper, numpy_helper
-        from onnxruntime.quantization import QuantType, quantize_dynamic
         from tokenizers import Tokenizer
 
-        from bot.nlu.encoder.graph import build_graph
+        from bot.nlu.encoder.graph import build_graph, quantize
         from bot.nlu.encoder.runtime import MAX_TOKENS
         from bot.nlu.encoder.weights import weights_dir
 
@@ -68,16 +65,9 @@ class LayerEncoder:
             graph.node.append(helper.make_node("ReduceMean", [name, "layer_mean_axis"], [name + ".mean"], keepdims=0))
             graph.output.append(helper.make_tensor_value_info(name + ".mean", TensorProto.FLOAT, ["batch", DIM]))
             self.outputs.append(name + ".mean")
-        with tempfile.TemporaryDirectory() as tmp:
-            onnx.save(model, f"{tmp}/float.onnx")
-            logging.getLogger().setLevel(logging.ERROR)
-            quantize_dynamic(f"{tmp}/float.onnx", f"{tmp}/int8.onnx", weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul", "Attention", "Gather"],
-                             extra_options={"DefaultTensorType": TensorProto.FLOAT})
-            logging.getLogger().setLevel(logging.WARNING)
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = options.inter_op_num_threads = 1
-            self.session = onnxruntime.InferenceSession(f"{tmp}/int8.onnx", options, providers=["CPUExecutionProvider"])
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(quantize(model), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
@@ -147,20 +137,23 @@ def main() -> None:
     cols = columns(PROBES["embeddings + all 6 layers"])
     mean, std = x[train][:, cols].mean(0), x[train][:, cols].std(0) + 1e-6
 
+    def standardise(rows: np.ndarray) -> np.ndarray:
+        """Rows about unit length, like the final vector the training's block weight is tuned for."""
+        return ((rows[..., cols] - mean) / std / np.sqrt(len(cols))).astype(np.float32)
+
     class Standardised:
-        """What ``train_model`` expects of an encoder; rows about unit length, like the final vector."""
+        """What ``train_model`` expects of an encoder."""
 
         fingerprint, dimension = "layer-features", len(cols)
 
         def encode_one(self, text: str) -> np.ndarray:
-            return ((encoder.features(text)[cols] - mean) / std / np.sqrt(len(cols))).astype(np.float32)
+            return standardise(encoder.features(text))
 
         def encode(self, texts: Sequence[str], workers: int = 2) -> np.ndarray:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                return np.stack(list(pool.map(self.encode_one, texts, chunksize=64)))
+            return standardise(encoder.many(texts))
 
     layers = Standardised()
-    dev_vectors = ((x_dev[:, cols] - mean) / std / np.sqrt(len(cols))).astype(np.float32)
+    dev_vectors = standardise(x_dev)
     runs = [("final vector (main)", 2.0, None)] + [(f"all 7 layers, weight {s:g}", s, layers) for s in args.scales]
     for name, scale, own in runs:
         started = time.time()

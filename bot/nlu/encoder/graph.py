@@ -122,6 +122,11 @@ def float_model(folder: Path) -> bytes:
 
 def quantized_model(folder: Path) -> bytes:
     """The int8 graph (weights and embedding table per channel, activations quantised at run time)."""
+    return quantize(build_graph(folder))
+
+
+def quantize(model) -> bytes:
+    """``model`` (an ``onnx.ModelProto`` of :func:`build_graph`, extra outputs allowed) quantised to int8."""
     import onnx
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -130,7 +135,7 @@ def quantized_model(folder: Path) -> bytes:
     level = root.level
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
-        onnx.save(build_graph(folder), str(source))
+        onnx.save(model, str(source))
         root.setLevel(max(level, logging.ERROR))  # the quantiser logs a line per tensor, and advice
         try:
             quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
