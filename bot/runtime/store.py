@@ -18,7 +18,9 @@ whenever no form is active. Nothing is deleted: every event of every session sta
 ``save`` also avoids the base class's second full load per turn: ``TrackerStore.stream_events`` calls
 ``retrieve`` again only to find which events are new, and ``SQLTrackerStore.save`` counts the stored
 ones; here the number of events loaded by ``retrieve`` tells (a ``COUNT`` only for a tracker this store
-did not load), for both the insert and the event broker.
+did not load), for both the insert and the event broker. A conversation that ``retrieve`` found no
+rows for (under the conversation's lock) starts with none stored: its first save is one ``INSERT``,
+not ``BEGIN``, ``COUNT``, ``INSERT``, ``COMMIT``.
 
 ``retrieve`` does not rebuild a tracker it has seen: after each ``save`` the store keeps a copy of
 the session as stored (at most ``cache_trackers`` conversations, least recently used dropped), and
@@ -226,6 +228,19 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             logger.debug(f"Conversation '{sender_id}': session ended after {self.max_session_turns}+ turns.")
             for event in rollover_events(tracker):
                 tracker.update(event)
+        return tracker
+
+    async def get_or_create_tracker(self, sender_id: Text, max_event_history: Optional[int] = None,
+                                    append_action_listen: bool = True) -> DialogueStateTracker:
+        """Rasa's ``get_or_create_tracker``; a new conversation's first save needs no ``COUNT``."""
+        self.max_event_history = max_event_history
+        tracker = await self.retrieve(sender_id)
+        if tracker is None:
+            tracker = self.init_tracker(sender_id)
+            setattr(tracker, STORED_ATTRIBUTE, 0)  # retrieve found no row of this conversation
+            if append_action_listen:
+                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            await self.save(tracker)
         return tracker
 
     def _load(self, connection: sa.engine.Connection, sender_id: Text) -> Optional[DialogueStateTracker]:

@@ -275,3 +275,29 @@ def test_the_next_turn_resumes_the_dialogue_states_of_the_last_one(tmp_path: Pat
     run(conversation())
     ours.store.engine.dispose()
     rasas.engine.dispose()
+
+
+def test_a_new_conversation_is_stored_without_counting_its_rows(config: Dict[str, Any]) -> None:
+    ours = Counted(config)
+    rasas = SQLTrackerStore(domain=DOMAIN, **config)
+    statements: List[str] = []
+    for engine in {ours.store.engine, ours.store._reader()}:
+        sa.event.listen(engine, "before_cursor_execute", lambda c, cur, statement, *a: statements.append(statement))
+
+    async def conversation() -> None:
+        created = await ours.store.get_or_create_tracker("new")
+        again = await ours.store.get_or_create_tracker("new")  # now found: not created twice
+        assert [event.as_dict() for event in again.events] == [event.as_dict() for event in created.events]
+        for event in [*start()[:2], *turn("hello")]:
+            again.update(event)
+        await ours.store.save(again)
+        reference = await rasas.retrieve_full_tracker("new")
+        assert [e.as_dict() for e in reference.events] == [e.as_dict() for e in again.events]
+        assert [type(e).__name__ for e in reference.events][:2] == ["ActionExecuted", "ActionExecuted"]
+
+    run(conversation())
+    assert not [s for s in statements if "count(" in s.lower()]
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 2  # the created tracker's action_listen, then the turn: each row once
+    ours.store.engine.dispose()
+    rasas.engine.dispose()
