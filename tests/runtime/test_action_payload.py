@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -45,16 +46,41 @@ def conversation() -> DialogueStateTracker:
     ], DOMAIN.slots)
 
 
+def sent_json(action: RemoteAction, tracker: DialogueStateTracker) -> dict:
+    """The request as the action server receives it: the body the HTTP session encodes, parsed."""
+    return json.loads(action_payload.dumps(action_payload.action_call_format(action, tracker, DOMAIN)))
+
+
+def test_the_encoded_request_is_rasas_request_for_every_tracker_first_and_second_time() -> None:
+    for tracker in [*TRACKERS, *edge_trackers()]:
+        for action in (SELECTIVE, FULL):
+            expected = json.loads(json.dumps(rasas(action, tracker)))
+            assert sent_json(action, tracker) == expected
+            assert sent_json(action, tracker) == expected  # from the kept texts
+
+
+def test_an_event_is_encoded_once_while_it_is_unchanged(monkeypatch) -> None:
+    tracker = conversation()
+    sent_json(SELECTIVE, tracker)
+    encoded = []
+    monkeypatch.setattr(action_payload, "encode", lambda value: encoded.append(value) or json.dumps(value))
+    tracker.update(SlotSet("verified", True))
+    assert sent_json(SELECTIVE, tracker)["tracker"]["events"][-1]["name"] == "verified"
+    assert [value.get("event") for value in encoded] == [None, "slot"]  # the rest of the request, the new event
+
+
 def test_a_restamped_event_is_sent_with_its_new_timestamp() -> None:
     tracker = conversation()
     action_payload.action_call_format(SELECTIVE, tracker, DOMAIN)
     late = SlotSet("verified", True, timestamp=1.0)
     tracker.update(late)
     action_payload.action_call_format(SELECTIVE, tracker, DOMAIN)
+    sent_json(SELECTIVE, tracker)
     late.timestamp = 2.5  # as update_with_events(override_timestamp=True) does
     sent = action_payload.action_call_format(SELECTIVE, tracker, DOMAIN)["tracker"]["events"]
     assert sent[-1]["timestamp"] == 2.5
     assert sent == rasas(SELECTIVE, tracker)["tracker"]["events"]
+    assert sent_json(SELECTIVE, tracker)["tracker"]["events"][-1]["timestamp"] == 2.5
 
 
 def test_a_changed_deep_copy_of_a_user_event_is_sent_as_changed() -> None:
@@ -66,3 +92,5 @@ def test_a_changed_deep_copy_of_a_user_event_is_sent_as_changed() -> None:
     sent = action_payload.action_call_format(SELECTIVE, tracker, DOMAIN)["tracker"]["events"]
     assert [e["parse_data"]["intent"]["confidence"] for e in sent if e["event"] == "user"] == [0.61, 1.0]
     assert sent == rasas(SELECTIVE, tracker)["tracker"]["events"]
+    encoded = sent_json(SELECTIVE, tracker)["tracker"]["events"]
+    assert [e["parse_data"]["intent"]["confidence"] for e in encoded if e["event"] == "user"] == [0.61, 1.0]
