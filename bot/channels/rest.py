@@ -26,6 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import gc_tuning
 from bot.channels import customer_token, payloads
 from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
 from bot.channels.limits import StatefulChannel
@@ -73,6 +74,7 @@ class RestChannel(StatefulChannel, InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("rest_with_outbox", __name__)
+        gc_tuning.settle_after_start(hook)  # the Rasa server's collector, once its model is loaded
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

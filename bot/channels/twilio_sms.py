@@ -49,6 +49,7 @@ import weakref
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Text
 from urllib.parse import parse_qs, urlparse
 
+from bot import gc_tuning
 from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
 from bot.channels.redact import redact
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
@@ -389,6 +390,7 @@ class TwilioSmsInput(InputChannel):
         if self._validator is None:
             logger.error("twilio_sms: no auth token (TWILIO_AUTH_TOKEN): every webhook call will get 403")
         twilio_sms = Blueprint("twilio_sms_webhook", __name__)
+        gc_tuning.settle_after_start(twilio_sms)  # the Rasa server's collector, once its model is loaded
 
         @twilio_sms.listener("before_server_stop")
         async def drain(*_: Any) -> None:  # let accepted messages get their replies

@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 import socketio
 from socketio import AsyncServer
 
+from bot import gc_tuning
 from bot.channels import customer_token, payloads
 from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
 from bot.channels.limits import POLITE_TEXT, StatefulChannel
@@ -96,6 +97,7 @@ class WebChatInput(StatefulChannel, InputChannel):
         manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         hook = SocketBlueprint(sio, self.socketio_path, "web_chat_webhook", __name__)
+        gc_tuning.settle_after_start(hook)  # the Rasa server's collector, once its model is loaded
         self.sio = sio
 
         @hook.route("/", methods=["GET"])
