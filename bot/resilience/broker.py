@@ -130,12 +130,15 @@ class FlushingPikaEventBroker(PikaEventBroker):
         """Publishes the messages on the exchange's channel and waits for their confirmations, all
         within ``PUBLISH_TIMEOUT_S``; per message ``None`` (confirmed) or why not."""
         assert self._exchange is not None
+        if not messages:
+            return []
+        deadline = self._loop.time() + PUBLISH_TIMEOUT_S
         try:
             confirmations = await asyncio.wait_for(
                 publish_batch(self._exchange.channel, self._exchange.name, messages), PUBLISH_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - a closed channel, a timeout: none of them went out
             return [exc] * len(messages)
-        _, pending = await asyncio.wait(confirmations, timeout=PUBLISH_TIMEOUT_S)
+        _, pending = await asyncio.wait(confirmations, timeout=max(0.0, deadline - self._loop.time()))
         errors: List[Optional[BaseException]] = []
         for confirmation in confirmations:
             if confirmation in pending:
