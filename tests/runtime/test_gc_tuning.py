@@ -22,17 +22,10 @@ def run(code: str) -> dict:
 REPORT = "import gc, json; print(json.dumps({'frozen': gc.get_freeze_count(), 'thresholds': gc.get_threshold()}))"
 
 
-def serve_once(app_name: str, channel: bool) -> str:
-    """An app called ``app_name`` with the REST channel's blueprint (or the app itself) registered for
-    settling, started and stopped right away."""
-    register = ("from bot.channels.rest import RestChannel; app.blueprint(RestChannel().blueprint(lambda m: None))"
-                if channel else "from bot import gc_tuning; gc_tuning.settle_after_start(app)")
-    return f"""
+# Starts the Sanic ``app`` the code before it made (its after_server_start listeners run), stops it,
+# and prints the collector's state.
+START_AND_REPORT = f"""
 import asyncio, socket
-from sanic import Sanic
-Sanic.test_mode = True
-app = Sanic({app_name!r})
-{register}
 async def main():
     sock = socket.socket(); sock.bind(("127.0.0.1", 0))
     server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
@@ -42,13 +35,24 @@ asyncio.run(main())
 """
 
 
+def serve_rest_channel(app_name: str) -> str:
+    """An app called ``app_name`` with the REST channel's blueprint, started and stopped right away."""
+    return f"""
+from sanic import Sanic
+from bot.channels.rest import RestChannel
+Sanic.test_mode = True
+app = Sanic({app_name!r})
+app.blueprint(RestChannel().blueprint(lambda m: None))
+{START_AND_REPORT}"""
+
+
 def test_the_rasa_server_settles_once_started_through_the_rest_channel() -> None:
-    report = run(serve_once("rasa_server", channel=True))
+    report = run(serve_rest_channel("rasa_server"))
     assert report["frozen"] > 10_000 and report["thresholds"] == [10_000, 20, 20]
 
 
 def test_an_app_that_is_not_a_server_of_the_assistant_settles_nothing() -> None:
-    report = run(serve_once("sms_test_app", channel=True))
+    report = run(serve_rest_channel("sms_test_app"))
     assert report == {"frozen": 0, "thresholds": [700, 10, 10]}
 
 
@@ -56,14 +60,7 @@ def test_the_action_server_settles_when_it_imports_the_actions() -> None:
     report = run(f"""
 from rasa_sdk.endpoint import create_app
 app = create_app("actions")
-import asyncio, socket
-async def main():
-    sock = socket.socket(); sock.bind(("127.0.0.1", 0))
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-    await server.startup(); await server.after_start(); await server.close()
-asyncio.run(main())
-{REPORT}
-""")
+{START_AND_REPORT}""")
     assert report["frozen"] > 10_000 and report["thresholds"] == [10_000, 20, 20]
 
 
