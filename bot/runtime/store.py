@@ -20,7 +20,10 @@ whenever no form is active. Nothing is deleted: every event of every session sta
 ones; here the number of events loaded by ``retrieve`` tells (a ``COUNT`` only for a tracker this store
 did not load), for both the insert and the event broker. A conversation that ``retrieve`` found no
 rows for (under the conversation's lock) starts with none stored: its first save is one ``INSERT``,
-not ``BEGIN``, ``COUNT``, ``INSERT``, ``COMMIT``.
+not ``BEGIN``, ``COUNT``, ``INSERT``, ``COMMIT``. Rasa's ``get_or_create_tracker`` creates and saves
+that tracker itself (through the ``FailSafeTrackerStore`` it wraps every store in), so ``retrieve``
+remembers, for the task that asked, that it found no row, and that task's next save of the
+conversation inserts at once; a save from any other task counts first.
 
 ``retrieve`` does not rebuild a tracker it has seen: after each ``save`` the store keeps a copy of
 the session as stored (at most ``cache_trackers`` conversations, least recently used dropped), and
@@ -43,9 +46,14 @@ extra round trips a call; ``synchronous_commit`` is set once per connection inst
 rows than fit one ``INSERT`` (``MAX_AUTOCOMMIT_ROWS``), or one that must count the stored rows first,
 still runs in a transaction. ``make bench``: ~0.3 ms of SQLAlchemy and psycopg2 per transaction,
 and three statements less for PostgreSQL to run, per call.
+
+The round trips stay on the event loop: running them in a pool of threads (tried in ``make bench``
+at 10 and 50 concurrent conversations) cost CPU in thread hand-offs and gained no throughput,
+because on this machine every core is busy anyway.
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -193,6 +201,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         self.cache_trackers = int(cache_trackers)
         self._snapshots: "OrderedDict[Text, _Snapshot]" = OrderedDict()
         self._autocommit = self._autocommit_engine() if self.engine.dialect.name == "postgresql" else None
+        # conversations whose ``retrieve`` found no row, by the task that asked (module docstring)
+        self._found_empty: Dict[Text, "asyncio.Task[Any]"] = {}
 
     def _autocommit_engine(self) -> sa.engine.Engine:
         """A pool of autocommit connections to the same database (see the module docstring)."""
@@ -224,24 +234,39 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             tracker = self._from_snapshot(connection, sender_id)
             if tracker is None:
                 tracker = self._load(connection, sender_id)
-        if tracker is not None and self.needs_rollover(tracker):
+        if tracker is None:
+            self._remember_empty(sender_id)
+        elif self.needs_rollover(tracker):
             logger.debug(f"Conversation '{sender_id}': session ended after {self.max_session_turns}+ turns.")
             for event in rollover_events(tracker):
                 tracker.update(event)
         return tracker
 
-    async def get_or_create_tracker(self, sender_id: Text, max_event_history: Optional[int] = None,
-                                    append_action_listen: bool = True) -> DialogueStateTracker:
-        """Rasa's ``get_or_create_tracker``; a new conversation's first save needs no ``COUNT``."""
-        self.max_event_history = max_event_history
-        tracker = await self.retrieve(sender_id)
-        if tracker is None:
-            tracker = self.init_tracker(sender_id)
-            setattr(tracker, STORED_ATTRIBUTE, 0)  # retrieve found no row of this conversation
-            if append_action_listen:
-                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-            await self.save(tracker)
-        return tracker
+    def _remember_empty(self, sender_id: Text) -> None:
+        """Note that this task found no row of ``sender_id`` (under the conversation's lock)."""
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:
+            return
+        if task is not None:
+            self._found_empty[sender_id] = task
+            task.add_done_callback(lambda done, key=sender_id: self._forget_empty(key, done))
+
+    def _forget_empty(self, sender_id: Text, task: "asyncio.Task[Any]") -> None:
+        if self._found_empty.get(sender_id) is task:
+            del self._found_empty[sender_id]
+
+    def _stored_count(self, tracker: DialogueStateTracker) -> Optional[int]:
+        """Events of ``tracker`` known to be in the table: set by ``retrieve``, or 0 for the new
+        conversation that this task's ``retrieve`` found no row of (Rasa's ``create_tracker``)."""
+        stored = getattr(tracker, STORED_ATTRIBUTE, None)
+        if stored is not None:
+            return stored
+        task = self._found_empty.get(tracker.sender_id)
+        if task is not None and task is asyncio.current_task():
+            del self._found_empty[tracker.sender_id]
+            return 0
+        return None
 
     def _load(self, connection: sa.engine.Connection, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The latest session from the table, as ``SQLTrackerStore.retrieve`` builds it."""
@@ -294,7 +319,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         How many are stored is known when this store loaded the tracker (the conversation lock keeps
         other servers out meanwhile); otherwise one ``COUNT`` finds out.
         """
-        stored = getattr(tracker, STORED_ATTRIBUTE, None)
+        stored = self._stored_count(tracker)
         if (stored is not None and self._autocommit is not None
                 and len(tracker.events) - stored <= MAX_AUTOCOMMIT_ROWS):
             new_events, rows = self._unstored(tracker, stored)

@@ -32,7 +32,10 @@ pytestmark = [pytest.mark.servers, pytest.mark.postgres]
 def fs(tmp_path_factory: pytest.TempPathFactory, twilio_api: FakeTwilioApi) -> Iterator[FaultStack]:
     stack = start_fault_stack(tmp_path_factory.mktemp("faults"), {
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_NUMBER": TWILIO_NUMBER,
-        "TWILIO_API_BASE_URL": twilio_api.url, "TWILIO_PUBLIC_URL": ""})
+        "TWILIO_API_BASE_URL": twilio_api.url, "TWILIO_PUBLIC_URL": "",
+        # actions in worker threads (actions/guard.py): the duplicate confirmations below then really
+        # run at the same moment, and a turn waiting for a row does not stall the others
+        "ACTION_WORKER_THREADS": "2"})
     yield stack
     stack.shutdown()
 
@@ -214,6 +217,49 @@ def test_billing_database_down_gets_an_honest_reply_and_the_conversation_resumes
     assert bots[-1] == TROUBLE_REACHING_ACCOUNT
     assert "$1,240.00" in fs.text(sender, "what's my balance?")
     assert fs.tracker(sender)["slots"]["verified"] is True
+
+
+def lock_waits(fs: FaultStack) -> int:
+    """Sessions of the billing database waiting for a row lock."""
+    conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+                        (fs.billing_db,))
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_an_action_waiting_for_the_database_does_not_hold_up_other_conversations(fs: FaultStack) -> None:
+    """Liam's verification waits for a row another transaction holds; Priya is verified and told her
+    balance meanwhile (on the action server's event loop she would wait for Liam), then Liam's turn
+    completes once the row is free."""
+    liam = me("liam")
+    fs.say(liam, "is my bill right?")
+    fs.say(liam, "ACC-1006")
+    replies: Dict[str, str] = {}
+    holder = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=fs.billing_db)
+    try:
+        with holder.cursor() as cur:  # what Liam's turn writes refers to his row: it waits for this
+            cur.execute("SELECT id FROM customers WHERE account_number = 'ACC-1006' FOR UPDATE")
+        waiting = threading.Thread(target=lambda: replies.__setitem__("liam", fs.text(liam, "02134")))
+        waiting.start()
+        deadline = time.monotonic() + 30
+        while lock_waits(fs) == 0:
+            assert time.monotonic() < deadline and waiting.is_alive(), f"Liam's turn never waited: {replies}"
+            time.sleep(0.1)
+        other = threading.Thread(target=lambda: replies.__setitem__("priya", verified_priya(fs)))
+        other.start()
+        other.join(timeout=60)
+        assert not other.is_alive(), "Priya's conversation waited for Liam's database row"
+        assert "priya" in replies and waiting.is_alive() and lock_waits(fs) >= 1
+    finally:
+        holder.rollback()
+        holder.close()
+    waiting.join(timeout=60)
+    assert "Thank you, Liam — you're verified." in replies.get("liam", ""), replies
+    assert users(fs, liam) == ["is my bill right?", "ACC-1006", "02134"]
 
 
 def test_redis_down_messages_are_still_answered_and_stored(fs: FaultStack) -> None:

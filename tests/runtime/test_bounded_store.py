@@ -189,10 +189,11 @@ def test_reads_the_same_session_as_rasas_store_on_sqlite_and_postgresql(tmp_path
             saves = sum(1 for st in statements if st.startswith("INSERT INTO events"))
             single = sum(1 for st in autocommitted if st.startswith("INSERT INTO events"))
             if config["dialect"] == "postgresql":
-                # saves of a tracker it loaded: one INSERT on an autocommit connection whose commits
-                # do not wait for the disk; a tracker it did not load (each new conversation's first
-                # save, the foreign one) is counted first, in a transaction
-                assert single >= 8 and saves == 3 and relaxed == 3
+                # saves of a tracker it loaded, or of a new conversation that the same task's
+                # retrieve found no row of: one INSERT on an autocommit connection whose commits do
+                # not wait for the disk; a tracker it did not load (the foreign one) is counted
+                # first, in a transaction
+                assert single >= 10 and saves == 1 and relaxed == 1
                 # the turns' reads ran on the autocommit pool too: in transactions, only the counts
                 assert all("count(*)" in st for st in statements if st.startswith("SELECT"))
                 assert any(st.startswith("SELECT events.id") for st in autocommitted)

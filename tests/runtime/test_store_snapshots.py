@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SessionStarted, SlotSet, UserUttered
@@ -277,20 +277,24 @@ def test_the_next_turn_resumes_the_dialogue_states_of_the_last_one(tmp_path: Pat
     rasas.engine.dispose()
 
 
-def test_a_new_conversation_is_stored_without_counting_its_rows(config: Dict[str, Any]) -> None:
+@pytest.mark.parametrize("wrapped", [False, True], ids=["store", "fail-safe"])
+def test_a_new_conversation_is_stored_without_counting_its_rows(config: Dict[str, Any], wrapped: bool) -> None:
+    """Directly, and wrapped in the ``FailSafeTrackerStore`` that Rasa's agent puts around every store
+    (whose own ``get_or_create_tracker`` creates and saves the new tracker)."""
     ours = Counted(config)
     rasas = SQLTrackerStore(domain=DOMAIN, **config)
+    served = FailSafeTrackerStore(ours.store) if wrapped else ours.store
     statements: List[str] = []
     for engine in {ours.store.engine, ours.store._reader()}:
         sa.event.listen(engine, "before_cursor_execute", lambda c, cur, statement, *a: statements.append(statement))
 
     async def conversation() -> None:
-        created = await ours.store.get_or_create_tracker("new")
-        again = await ours.store.get_or_create_tracker("new")  # now found: not created twice
+        created = await served.get_or_create_tracker("new")
+        again = await served.get_or_create_tracker("new")  # now found: not created twice
         assert [event.as_dict() for event in again.events] == [event.as_dict() for event in created.events]
         for event in [*start()[:2], *turn("hello")]:
             again.update(event)
-        await ours.store.save(again)
+        await served.save(again)
         reference = await rasas.retrieve_full_tracker("new")
         assert [e.as_dict() for e in reference.events] == [e.as_dict() for e in again.events]
         assert [type(e).__name__ for e in reference.events][:2] == ["ActionExecuted", "ActionExecuted"]
@@ -299,5 +303,30 @@ def test_a_new_conversation_is_stored_without_counting_its_rows(config: Dict[str
     assert not [s for s in statements if "count(" in s.lower()]
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
     assert len(inserts) == 2  # the created tracker's action_listen, then the turn: each row once
+    ours.store.engine.dispose()
+    rasas.engine.dispose()
+
+
+def test_only_the_task_that_found_no_rows_may_skip_the_count(config: Dict[str, Any]) -> None:
+    """A tracker saved by another task than the ``retrieve`` that found the conversation empty (rows
+    may have been written between the two) is counted first: its events are stored once."""
+    ours = Counted(config)
+    rasas = SQLTrackerStore(domain=DOMAIN, **config)
+
+    async def conversation() -> None:
+        assert await ours.store.retrieve("late") is None
+        other = DialogueStateTracker("late", DOMAIN.slots)
+        for event in start():
+            other.update(event)
+        await asyncio.create_task(rasas.save(other))  # written meanwhile, by another server
+        mine = await rasas.retrieve("late")  # the stored session, as a server loads it
+        for event in turn("hello"):
+            mine.update(event)
+        await asyncio.create_task(ours.store.save(mine))  # not the task that looked
+        stored = await rasas.retrieve("late")
+        assert [e.as_dict() for e in stored.events] == [e.as_dict() for e in mine.events]
+        assert len((await rasas.retrieve_full_tracker("late")).events) == len(start()) + len(turn("hello"))
+
+    run(conversation())
     ours.store.engine.dispose()
     rasas.engine.dispose()
