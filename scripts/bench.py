@@ -164,6 +164,7 @@ class LevelResult:
     wrong: int
     samples: List[str] = field(default_factory=list)
     cpu_ms_per_turn: Dict[str, float] = field(default_factory=dict)
+    client_cpu_ms_per_turn: float = 0.0  # this script sending and checking the turns, on the same cores
     step_p50_ms: Dict[str, float] = field(default_factory=dict)  # median latency of each labelled step
 
 
@@ -574,14 +575,17 @@ def measure(name: str, url: str, make: Callable[[], List[Turn]], sizes: Dict[int
     spies = start_profilers(name, procs)
     levels = []
     for concurrency, count in sizes.items():
-        before = cpu_snapshot(procs)
+        before, client_before = cpu_snapshot(procs), time.process_time()
         result = asyncio.run(run_conversations(url, [make() for _ in range(count)], concurrency))
         result.cpu_ms_per_turn = cpu_per_turn(before, cpu_snapshot(procs), result.turns)
+        if result.turns:
+            result.client_cpu_ms_per_turn = round((time.process_time() - client_before) * 1000 / result.turns, 1)
         levels.append(result)
         print(f"  {name:9} c={concurrency:<3} {result.turns:5} turns {result.seconds:6.1f} s  "
               f"p50 {result.p50_ms:7.1f}  p95 {result.p95_ms:7.1f}  p99 {result.p99_ms:7.1f} ms  "
               f"{result.throughput:6.1f} msg/s  errors {result.errors}  wrong {result.wrong}", flush=True)
-        print("      CPU ms per turn: " + ", ".join(f"{k} {v}" for k, v in result.cpu_ms_per_turn.items()), flush=True)
+        print("      CPU ms per turn: " + ", ".join(f"{k} {v}" for k, v in result.cpu_ms_per_turn.items())
+              + f" (and this benchmark's own client {result.client_cpu_ms_per_turn})", flush=True)
         if concurrency == 1 and result.step_p50_ms:
             print("      p50 ms per step: " + ", ".join(f"{k} {v}" for k, v in result.step_p50_ms.items()), flush=True)
         for sample in result.samples:

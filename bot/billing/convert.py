@@ -53,21 +53,39 @@ def correction_dtos(session: Session, corrections: Sequence[Correction]) -> list
 
 
 def correction_by_reference(session: Session, reference: str) -> Optional[CorrectionDTO]:
-    row = session.execute(select(Correction).where(Correction.reference == reference)).scalar_one_or_none()
-    return correction_dtos(session, [row])[0] if row else None
+    """One query: the correction with its invoice number, account number and dispute reference."""
+    found = session.execute(
+        select(Correction, Invoice.number, Customer.account_number, Dispute.reference)
+        .join(Invoice, Invoice.id == Correction.invoice_id).join(Customer, Customer.id == Correction.customer_id)
+        .outerjoin(Dispute, Dispute.id == Correction.dispute_id)
+        .where(Correction.reference == reference)).one_or_none()
+    if found is None:
+        return None
+    c, invoice_number, account_number, dispute_reference = found
+    return CorrectionDTO(
+        reference=c.reference, kind=c.kind, status=c.status, amount=c.amount, invoice_number=invoice_number,
+        account_number=account_number, method=c.method, method_detail=c.method_detail,
+        is_goodwill=bool(c.is_goodwill), reason=c.reason, expected_by=c.expected_by, created_at=c.created_at,
+        dispute_reference=dispute_reference)
 
 
-def dispute_dto(session: Session, dispute: Dispute) -> DisputeDTO:
+def dispute_dto(session: Session, dispute: Dispute, account_number: Optional[str] = None,
+                invoice_number: Optional[str] = None) -> DisputeDTO:
     return DisputeDTO(
-        reference=dispute.reference, account_number=_account(session, dispute.customer_id),
-        invoice_number=_numbers(session, [dispute.invoice_id])[dispute.invoice_id], reason_code=dispute.reason_code,
-        reason=dispute.reason, disputed_amount=dispute.disputed_amount, status=dispute.status, outcome=dispute.outcome,
-        resolved_amount=dispute.resolved_amount, created_at=dispute.created_at, resolved_at=dispute.resolved_at)
+        reference=dispute.reference, account_number=account_number or _account(session, dispute.customer_id),
+        invoice_number=invoice_number or _numbers(session, [dispute.invoice_id])[dispute.invoice_id],
+        reason_code=dispute.reason_code, reason=dispute.reason, disputed_amount=dispute.disputed_amount,
+        status=dispute.status, outcome=dispute.outcome, resolved_amount=dispute.resolved_amount,
+        created_at=dispute.created_at, resolved_at=dispute.resolved_at)
 
 
 def dispute_by_reference(session: Session, reference: str) -> Optional[DisputeDTO]:
-    row = session.execute(select(Dispute).where(Dispute.reference == reference)).scalar_one_or_none()
-    return dispute_dto(session, row) if row else None
+    """One query: the dispute with its account number and invoice number."""
+    found = session.execute(
+        select(Dispute, Customer.account_number, Invoice.number)
+        .join(Customer, Customer.id == Dispute.customer_id).join(Invoice, Invoice.id == Dispute.invoice_id)
+        .where(Dispute.reference == reference)).one_or_none()
+    return dispute_dto(session, *found) if found else None
 
 
 def payment_plan_dto(session: Session, plan: PaymentPlan) -> PaymentPlanDTO:

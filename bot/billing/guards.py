@@ -69,12 +69,13 @@ def positive_amount(amount: MoneyInput) -> Decimal:
 def lock_invoice(session: Session, invoice_number: str) -> InvoiceState:
     """Load and lock (``FOR UPDATE``; SQLite is already serialised) the invoice and its facts."""
     number = normalise_invoice_number(invoice_number)
-    invoice = None
-    if number is not None:
-        invoice = session.execute(select(Invoice).where(Invoice.number == number).with_for_update()).scalar_one_or_none()
-    if invoice is None:
+    found = None
+    if number is not None:  # the customer in the same query; only the invoice's row is locked
+        found = session.execute(select(Invoice, Customer).join(Customer, Customer.id == Invoice.customer_id)
+                                .where(Invoice.number == number).with_for_update(of=Invoice)).one_or_none()
+    if found is None:
         raise NotFound(f"There is no invoice {invoice_number!r}.")
-    customer = session.get(Customer, invoice.customer_id)
+    invoice, customer = found
     money = invoice_money(session, {invoice.id: invoice.total})[invoice.id]
     return InvoiceState(invoice, customer, money, invoice_findings(session, invoice))
 
