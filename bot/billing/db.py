@@ -6,6 +6,8 @@ There is no module-level session. Callers write::
         ...
     with unit_of_work() as session:         # writes: one transaction, serialised on SQLite
         ...
+    with one_transaction():                 # several operations, one commit (each a savepoint)
+        ...
     with session_scope() as session:        # general purpose: one transaction (commit/rollback)
         ...
 
@@ -37,7 +39,8 @@ import re
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, Optional, Tuple
+from contextvars import ContextVar
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine, make_url
@@ -248,10 +251,62 @@ def unit_of_work(database_url: Optional[str] = None, *, durable: bool = True) ->
     (the interaction log: the conversation is in the tracker store too); money, disputes, audit and
     verification failures always commit durably.
     """
-    with _scope(get_engine(database_url, write=True)) as session:
+    engine = get_engine(database_url, write=True)
+    shared = _shared.get()
+    if shared is not None and shared.engine is engine:  # inside one_transaction: a savepoint of it
+        with shared.session.begin_nested():
+            yield shared.session
+        return
+    with _scope(engine) as session:
         if not durable and dialect_name(session) == "postgresql":
             session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         yield session
+
+
+class _SharedTransaction:
+    __slots__ = ("engine", "session", "callbacks")
+
+    def __init__(self, engine: Engine, session: Session) -> None:
+        self.engine, self.session = engine, session
+        self.callbacks: List[Callable[[], None]] = []
+
+
+_shared: "ContextVar[Optional[_SharedTransaction]]" = ContextVar("billing_shared_transaction", default=None)
+
+
+@contextmanager
+def one_transaction(database_url: Optional[str] = None) -> Iterator[None]:
+    """Every :func:`unit_of_work` on this database inside the block joins ONE durable transaction.
+
+    Each of them runs in a savepoint of it: one that raises is undone on its own (the caller may go
+    on), the rest commit together when the block ends, or not at all if an exception leaves it. A
+    dispute, its refund, its outcome and the goodwill credit are then one commit instead of four
+    (a confirmed refund on ``make bench``'s billing database: 32.8 -> 30.4 ms median), and a failure
+    half-way leaves nothing half-done. Callbacks registered with :func:`after_commit` inside run after
+    the commit. Nested blocks join the outer one.
+    """
+    if _shared.get() is not None:
+        yield
+        return
+    with unit_of_work(database_url) as session:
+        shared = _SharedTransaction(get_engine(database_url, write=True), session)
+        token = _shared.set(shared)
+        try:
+            yield
+        finally:
+            _shared.reset(token)
+    for callback in shared.callbacks:
+        callback()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once what was just written is committed: now, or when the enclosing
+    :func:`one_transaction` commits (never, if it rolls back)."""
+    shared = _shared.get()
+    if shared is None:
+        callback()
+    else:
+        shared.callbacks.append(callback)
 
 
 @contextmanager

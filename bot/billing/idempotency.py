@@ -11,6 +11,10 @@ thread or process - finds the stored row and returns the stored result (``replay
 
 A key reused for a *different* request (other operation or parameters) raises
 :class:`~bot.billing.errors.IdempotencyConflict`.
+
+Inside :func:`bot.billing.db.one_transaction` the unit of work is a savepoint of the shared
+transaction: a unique violation undoes only this operation's savepoint before the next attempt, and
+the key is visible to others (a concurrent request waits on it) once the whole block commits.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing.dates import utcnow
 from bot.billing import faults
-from bot.billing.db import unit_of_work
+from bot.billing.db import after_commit, unit_of_work
 from bot.billing.dto import OperationResult
 from bot.billing.errors import IdempotencyConflict, InvalidRequest
 from bot.billing.models import IdempotencyKey
@@ -74,7 +78,8 @@ def run_idempotent(
                 row.reference = perform(session, row.reference) or row.reference
                 session.flush()
                 result = load(session, row.reference)
-            faults.after_commit(operation, row.reference)  # test-only crash point (bot/billing/faults.py)
+            reference = row.reference  # test-only crash point once committed (bot/billing/faults.py)
+            after_commit(lambda: faults.after_commit(operation, reference))
             return OperationResult(row.reference, operation, False, result)
         except IntegrityError as exc:
             logger.info("idempotent %s %r: integrity error on attempt %d (%s)", operation, key, attempt + 1,

@@ -3,7 +3,8 @@ plans, disputes and their outcomes.
 
 Every operation
 
-* runs in ONE transaction (:func:`bot.billing.db.unit_of_work`),
+* runs in ONE transaction (:func:`bot.billing.db.unit_of_work`), or in a savepoint of the caller's
+  when called inside :func:`bot.billing.db.one_transaction` (several operations, one commit),
 * is idempotent by ``idempotency_key`` (same key again, or concurrently: money changes once and the
   same reference comes back with ``replayed=True``; see :mod:`bot.billing.idempotency`),
 * writes one audit-log row (actor kind + id, action, reason, key, amount, reference),

@@ -15,6 +15,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from bot.billing import lookup, operations
 from bot.billing.dates import human_date
+from bot.billing.db import one_transaction
 from bot.billing.dto import OperationResult
 from bot.billing.errors import (
     AuthorityExceeded,
@@ -90,34 +91,48 @@ def _summary(offer: Offer, result: OperationResult, goodwill: Optional[Decimal])
 
 def _correct(offer: Offer, conversation_id: str, actor: Actor,
              database_url: Optional[str]) -> Tuple[OperationResult, str, Optional[OperationResult]]:
-    """Open (or replay) the dispute, make the correction against it, record the outcome, add goodwill."""
+    """Open (or replay) the dispute, make the correction against it, record the outcome, add goodwill.
+
+    All in one transaction (``one_transaction``): one commit for the four, and the refund, its
+    outcome and the goodwill credit are made together or not at all. The dispute is kept when the
+    correction itself is refused (the error is raised once it is committed): a person takes it from
+    there.
+    """
     number, kind = offer.invoice_number, offer.finding_kind or "other"
-    dispute = operations.open_dispute(
-        number, reason=offer.reason or offer.summary, actor=actor, disputed_amount=offer.amount, reason_code=kind,
-        conversation_id=conversation_id[:100], database_url=database_url,
-        idempotency_key=idempotency_key(conversation_id, f"dispute:{number}:{kind}"))
-    ref = dispute.reference
-    common: Dict[str, Any] = dict(actor=actor, reason=offer.params.get("reason") or offer.reason,
-                                  dispute_reference=ref, database_url=database_url,
-                                  idempotency_key=idempotency_key(conversation_id, offer.id))
-    if offer.kind == OfferKind.REFUND:
-        result = operations.refund(number, offer.amount, **common)
-    elif offer.kind == OfferKind.CREDIT_NOTE:
-        result = operations.issue_credit_note(number, offer.amount, **common)
-    else:
-        result = operations.reverse_fee(number, amount=offer.amount, **common)
-    operations.record_dispute_outcome(
-        ref, outcome=DisputeOutcome.UPHELD.value, resolved_amount=offer.amount, actor=actor,
-        note=f"{offer.kind} {result.reference}: {offer.charge} on {number}", database_url=database_url,
-        idempotency_key=idempotency_key(conversation_id, f"outcome:{ref}"))
-    goodwill = None
-    if offer.goodwill_amount is not None:
+    refused: Optional[BillingError] = None
+    with one_transaction(database_url):
+        dispute = operations.open_dispute(
+            number, reason=offer.reason or offer.summary, actor=actor, disputed_amount=offer.amount,
+            reason_code=kind, conversation_id=conversation_id[:100], database_url=database_url,
+            idempotency_key=idempotency_key(conversation_id, f"dispute:{number}:{kind}"))
+        ref = dispute.reference
+        common: Dict[str, Any] = dict(actor=actor, reason=offer.params.get("reason") or offer.reason,
+                                      dispute_reference=ref, database_url=database_url,
+                                      idempotency_key=idempotency_key(conversation_id, offer.id))
         try:
-            goodwill = operations.grant_goodwill_credit(
-                number, actor=actor, database_url=database_url,
-                idempotency_key=idempotency_key(conversation_id, f"goodwill:{number}"))
-        except (PolicyViolation, AuthorityExceeded):
-            goodwill = None  # already given on this invoice, or no longer within authority
+            if offer.kind == OfferKind.REFUND:
+                result = operations.refund(number, offer.amount, **common)
+            elif offer.kind == OfferKind.CREDIT_NOTE:
+                result = operations.issue_credit_note(number, offer.amount, **common)
+            else:
+                result = operations.reverse_fee(number, amount=offer.amount, **common)
+        except BillingError as error:
+            refused = error
+        if refused is None:
+            operations.record_dispute_outcome(
+                ref, outcome=DisputeOutcome.UPHELD.value, resolved_amount=offer.amount, actor=actor,
+                note=f"{offer.kind} {result.reference}: {offer.charge} on {number}", database_url=database_url,
+                idempotency_key=idempotency_key(conversation_id, f"outcome:{ref}"))
+            goodwill = None
+            if offer.goodwill_amount is not None:
+                try:
+                    goodwill = operations.grant_goodwill_credit(
+                        number, actor=actor, database_url=database_url,
+                        idempotency_key=idempotency_key(conversation_id, f"goodwill:{number}"))
+                except (PolicyViolation, AuthorityExceeded):
+                    goodwill = None  # already given on this invoice, or no longer within authority
+    if refused is not None:
+        raise refused
     return result, ref, goodwill
 
 
