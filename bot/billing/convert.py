@@ -41,15 +41,18 @@ def correction_dtos(session: Session, corrections: Sequence[Correction]) -> list
     if dispute_ids:
         disputes = dict(session.execute(select(Dispute.id, Dispute.reference).where(Dispute.id.in_(dispute_ids))).all())
     accounts = {cid: _account(session, cid) for cid in {c.customer_id for c in corrections}}
-    return [
-        CorrectionDTO(
-            reference=c.reference, kind=c.kind, status=c.status, amount=c.amount,
-            invoice_number=numbers[c.invoice_id], account_number=accounts[c.customer_id], method=c.method,
-            method_detail=c.method_detail, is_goodwill=bool(c.is_goodwill), reason=c.reason,
-            expected_by=c.expected_by, created_at=c.created_at,
-            dispute_reference=disputes.get(c.dispute_id) if c.dispute_id else None)
-        for c in corrections
-    ]
+    return [correction_dto(c, numbers[c.invoice_id], accounts[c.customer_id],
+                           disputes.get(c.dispute_id) if c.dispute_id else None)
+            for c in corrections]
+
+
+def correction_dto(c: Correction, invoice_number: str, account_number: str,
+                   dispute_reference: Optional[str]) -> CorrectionDTO:
+    return CorrectionDTO(
+        reference=c.reference, kind=c.kind, status=c.status, amount=c.amount, invoice_number=invoice_number,
+        account_number=account_number, method=c.method, method_detail=c.method_detail,
+        is_goodwill=bool(c.is_goodwill), reason=c.reason, expected_by=c.expected_by, created_at=c.created_at,
+        dispute_reference=dispute_reference)
 
 
 def correction_by_reference(session: Session, reference: str) -> Optional[CorrectionDTO]:
@@ -59,14 +62,7 @@ def correction_by_reference(session: Session, reference: str) -> Optional[Correc
         .join(Invoice, Invoice.id == Correction.invoice_id).join(Customer, Customer.id == Correction.customer_id)
         .outerjoin(Dispute, Dispute.id == Correction.dispute_id)
         .where(Correction.reference == reference)).one_or_none()
-    if found is None:
-        return None
-    c, invoice_number, account_number, dispute_reference = found
-    return CorrectionDTO(
-        reference=c.reference, kind=c.kind, status=c.status, amount=c.amount, invoice_number=invoice_number,
-        account_number=account_number, method=c.method, method_detail=c.method_detail,
-        is_goodwill=bool(c.is_goodwill), reason=c.reason, expected_by=c.expected_by, created_at=c.created_at,
-        dispute_reference=dispute_reference)
+    return correction_dto(*found) if found else None
 
 
 def dispute_dto(session: Session, dispute: Dispute, account_number: Optional[str] = None,

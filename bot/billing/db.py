@@ -289,7 +289,7 @@ def one_transaction(database_url: Optional[str] = None) -> Iterator[None]:
         yield
         return
     with unit_of_work(database_url) as session:
-        shared = _SharedTransaction(get_engine(database_url, write=True), session)
+        shared = _SharedTransaction(session.get_bind(), session)  # the engine unit_of_work looked up
         token = _shared.set(shared)
         try:
             yield

@@ -244,10 +244,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
 
     def _remember_empty(self, sender_id: Text) -> None:
         """Note that this task found no row of ``sender_id`` (under the conversation's lock)."""
-        try:
-            task = asyncio.current_task()
-        except RuntimeError:
-            return
+        task = asyncio.current_task()  # retrieve is a coroutine: there is always a running loop
         if task is not None:
             self._found_empty[sender_id] = task
             task.add_done_callback(lambda done, key=sender_id: self._forget_empty(key, done))

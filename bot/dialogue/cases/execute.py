@@ -106,34 +106,45 @@ def _correct(offer: Offer, conversation_id: str, actor: Actor,
             reason_code=kind, conversation_id=conversation_id[:100], database_url=database_url,
             idempotency_key=idempotency_key(conversation_id, f"dispute:{number}:{kind}"))
         ref = dispute.reference
-        common: Dict[str, Any] = dict(actor=actor, reason=offer.params.get("reason") or offer.reason,
-                                      dispute_reference=ref, database_url=database_url,
-                                      idempotency_key=idempotency_key(conversation_id, offer.id))
         try:
-            if offer.kind == OfferKind.REFUND:
-                result = operations.refund(number, offer.amount, **common)
-            elif offer.kind == OfferKind.CREDIT_NOTE:
-                result = operations.issue_credit_note(number, offer.amount, **common)
-            else:
-                result = operations.reverse_fee(number, amount=offer.amount, **common)
+            result = _correction(offer, ref, conversation_id, actor, database_url)
         except BillingError as error:
             refused = error
-        if refused is None:
+        else:
             operations.record_dispute_outcome(
                 ref, outcome=DisputeOutcome.UPHELD.value, resolved_amount=offer.amount, actor=actor,
                 note=f"{offer.kind} {result.reference}: {offer.charge} on {number}", database_url=database_url,
                 idempotency_key=idempotency_key(conversation_id, f"outcome:{ref}"))
-            goodwill = None
-            if offer.goodwill_amount is not None:
-                try:
-                    goodwill = operations.grant_goodwill_credit(
-                        number, actor=actor, database_url=database_url,
-                        idempotency_key=idempotency_key(conversation_id, f"goodwill:{number}"))
-                except (PolicyViolation, AuthorityExceeded):
-                    goodwill = None  # already given on this invoice, or no longer within authority
+            goodwill = _goodwill(offer, conversation_id, actor, database_url)
     if refused is not None:
         raise refused
     return result, ref, goodwill
+
+
+def _correction(offer: Offer, dispute_reference: str, conversation_id: str, actor: Actor,
+                database_url: Optional[str]) -> OperationResult:
+    """The refund, credit note or fee reversal the offer names, against the dispute."""
+    common: Dict[str, Any] = dict(actor=actor, reason=offer.params.get("reason") or offer.reason,
+                                  dispute_reference=dispute_reference, database_url=database_url,
+                                  idempotency_key=idempotency_key(conversation_id, offer.id))
+    if offer.kind == OfferKind.REFUND:
+        return operations.refund(offer.invoice_number, offer.amount, **common)
+    if offer.kind == OfferKind.CREDIT_NOTE:
+        return operations.issue_credit_note(offer.invoice_number, offer.amount, **common)
+    return operations.reverse_fee(offer.invoice_number, amount=offer.amount, **common)
+
+
+def _goodwill(offer: Offer, conversation_id: str, actor: Actor,
+              database_url: Optional[str]) -> Optional[OperationResult]:
+    """The offer's goodwill credit, if it has one and it can still be given."""
+    if offer.goodwill_amount is None:
+        return None
+    try:
+        return operations.grant_goodwill_credit(
+            offer.invoice_number, actor=actor, database_url=database_url,
+            idempotency_key=idempotency_key(conversation_id, f"goodwill:{offer.invoice_number}"))
+    except (PolicyViolation, AuthorityExceeded):
+        return None  # already given on this invoice, or no longer within authority
 
 
 def _plan(offer: Offer, conversation_id: str, actor: Actor, database_url: Optional[str]) -> OperationResult:
