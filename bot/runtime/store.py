@@ -146,6 +146,31 @@ class _SessionStatements:
         )
         self.count = sa.select(sa.func.count()).select_from(events).where(latest_session)
         self.insert = events.insert()
+        self.columns = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+
+
+class _DriverStatements:
+    """The same statements as driver SQL (PostgreSQL's autocommit pool): compiled once, run with
+    ``exec_driver_sql``, which skips SQLAlchemy's per-call compile-cache lookup and parameter
+    processing; the insert is one ``VALUES`` list rendered by psycopg2 in one call instead of
+    ``execute_values``'s per-row loop."""
+
+    def __init__(self, statements: _SessionStatements, table: sa.Table, dialect: sa.engine.Dialect) -> None:
+        self.rows = self._compiled(statements.rows, dialect)
+        self.rows_after = self._compiled(statements.rows_after, dialect)
+        preparer = dialect.identifier_preparer
+        names = ", ".join(preparer.quote(name) for name in statements.columns)
+        self.insert_prefix = f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES "
+        self.row = "(" + ", ".join(["%s"] * len(statements.columns)) + ")"
+
+    @staticmethod
+    def _compiled(statement: sa.sql.Select, dialect: sa.engine.Dialect) -> Tuple[str, Dict[str, Any]]:
+        """The SQL, and the values of its constant parameters (``type_name = 'session_started'``)."""
+        compiled = statement.compile(dialect=dialect)
+        return str(compiled), {name: value for name, value in compiled.params.items() if value is not None}
+
+    def insert(self, rows: int) -> str:
+        return self.insert_prefix + ", ".join([self.row] * rows)
 
 
 class _Snapshot:
@@ -201,6 +226,8 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         self.cache_trackers = int(cache_trackers)
         self._snapshots: "OrderedDict[Text, _Snapshot]" = OrderedDict()
         self._autocommit = self._autocommit_engine() if self.engine.dialect.name == "postgresql" else None
+        self._driver = (_DriverStatements(self._statements, self.SQLEvent.__table__, self._autocommit.dialect)
+                        if self._autocommit is not None else None)
         # conversations whose ``retrieve`` found no row, by the task that asked (module docstring)
         self._found_empty: Dict[Text, "asyncio.Task[Any]"] = {}
 
@@ -265,9 +292,16 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             return 0
         return None
 
+    def _select(self, connection: sa.engine.Connection, name: str, params: Dict[Text, Any]) -> List[Any]:
+        """``rows`` or ``rows_after``: as driver SQL on the autocommit pool, else the Core statement."""
+        if self._driver is not None:
+            sql, constants = getattr(self._driver, name)
+            return connection.exec_driver_sql(sql, {**constants, **params}).all()
+        return connection.execute(getattr(self._statements, name), params).all()
+
     def _load(self, connection: sa.engine.Connection, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The latest session from the table, as ``SQLTrackerStore.retrieve`` builds it."""
-        rows = connection.execute(self._statements.rows, {"sender_id": sender_id}).all()
+        rows = self._select(connection, "rows", {"sender_id": sender_id})
         if self.domain is None or not rows:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
@@ -280,7 +314,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         snapshot = self._snapshots.get(sender_id)
         if snapshot is None:
             return None
-        rows = connection.execute(self._statements.rows_after, {"sender_id": sender_id, "after": snapshot.after}).all()
+        rows = self._select(connection, "rows_after", {"sender_id": sender_id, "after": snapshot.after})
         others = rows[snapshot.unseen:]
         if len(rows) < snapshot.unseen or any(row.type_name == SessionStarted.type_name for row in others):
             del self._snapshots[sender_id]  # rows gone, or a new session: load it from the table
@@ -321,8 +355,10 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
                 and len(tracker.events) - stored <= MAX_AUTOCOMMIT_ROWS):
             new_events, rows = self._unstored(tracker, stored)
             if rows:  # one INSERT, its own transaction
+                columns = self._statements.columns
                 with self._autocommit.connect() as connection:
-                    connection.execute(self._statements.insert, rows)
+                    connection.exec_driver_sql(self._driver.insert(len(rows)),
+                                               tuple([row[name] for row in rows for name in columns]))
         else:
             with self.engine.begin() as connection:
                 if not self.synchronous_commit and self.engine.dialect.name == "postgresql":
