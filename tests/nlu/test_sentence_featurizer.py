@@ -59,4 +59,8 @@ def test_sentence_features_equal_rasas_and_there_are_no_token_rows(tmp_path: Pat
         assert len(got) == len(expected)
         for a, b in zip(expected, got):
             assert (a.features != b.features).nnz == 0 and a.features.shape == b.features.shape
+            assert a.features.format == b.features.format == "coo"
+            assert a.features.dtype == b.features.dtype
+            assert a.features.row.dtype == b.features.row.dtype and a.features.col.dtype == b.features.col.dtype
+            assert list(a.features.col) == list(b.features.col) and list(a.features.data) == list(b.features.data)
         assert not [f for f in mine.features if f.type == FEATURE_TYPE_SEQUENCE]
