@@ -10,6 +10,8 @@ bot.runtime.store.BoundedSQLTrackerStore``):
 - ``event_types``: event classes looked up by name in a table (installed on import);
 - ``local_actions``: the sentiment slots filled in the Rasa process, not by an action server call
   every turn (installed on import);
+- ``applied_events``: a tracker's applied events resumed from the last call's result instead of
+  walking the whole session again (installed on import);
 - ``states_cache``: a tracker's dialogue states computed once per prediction for all policies
   (installed on import);
 - ``http_pool``: keep-alive connections to the action server and other endpoints (installed on
@@ -26,6 +28,7 @@ Each module says what it replaces in Rasa 3.6 and what that cost in ``make bench
 """
 from bot.runtime import (
     action_payload,
+    applied_events,
     action_results,
     debug_logs,
     event_types,
@@ -38,6 +41,7 @@ from bot.runtime import (
 )
 
 action_payload.install()
+applied_events.install()
 action_results.install()
 debug_logs.install()
 event_types.install()

@@ -76,6 +76,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.runtime.applied_events import carry_over
 from bot.runtime.states_cache import CACHE_ATTRIBUTE as STATES_ATTRIBUTE
 
 logger = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ def _copy_with_states(tracker: DialogueStateTracker) -> DialogueStateTracker:
     states = tracker.__dict__.get(STATES_ATTRIBUTE)
     if states:
         clone.__dict__[STATES_ATTRIBUTE] = dict(states)
+    carry_over(tracker, clone)  # and the applied events so far (bot/runtime/applied_events.py)
     return clone
 
 
