@@ -19,6 +19,7 @@ import copy
 from collections import deque
 from typing import Any, Dict
 
+import rasa.shared.core.trackers as rasa_trackers
 from rasa.shared.core.trackers import DialogueStateTracker
 
 _ORIGINAL = DialogueStateTracker.copy
@@ -38,7 +39,8 @@ def _is_plain(cls: type) -> bool:
             and getattr(cls, "__setstate__", None) is None
             and getattr(cls, "__getnewargs__", None) is None
             and getattr(cls, "__getnewargs_ex__", None) is None
-            and all("__slots__" not in vars(base) for base in cls.__mro__[:-1])
+            # an empty ``__slots__`` (``abc.ABC``'s, under every Rasa slot class) adds no slot to copy
+            and all(not vars(base).get("__slots__", ()) for base in cls.__mro__[:-1])
         )
         _PLAIN[cls] = plain
     return plain
@@ -75,12 +77,23 @@ def fast_copy(self: DialogueStateTracker) -> DialogueStateTracker:
     return clone
 
 
+class _SlotCopies:
+    """Stands in for the ``copy`` module in ``rasa.shared.core.trackers``, whose one use of it is
+    ``copy.copy(slot)`` for every slot of every new tracker (``init_copy``, ``from_events``, each
+    prior tracker the dialogue states replay): ``shallow_copy`` does the same without the reduce
+    protocol round trip."""
+
+    copy = staticmethod(shallow_copy)
+
+
 def install() -> None:
     DialogueStateTracker.copy = fast_copy  # type: ignore[assignment]
+    rasa_trackers.copy = _SlotCopies  # type: ignore[assignment]
 
 
 def uninstall() -> None:
     DialogueStateTracker.copy = _ORIGINAL  # type: ignore[assignment]
+    rasa_trackers.copy = copy
 
 
 __all__ = ["fast_copy", "install", "shallow_copy", "uninstall"]

@@ -77,6 +77,14 @@ def test_installed_in_the_server() -> None:
     import bot.runtime  # noqa: F401  what endpoints.yml imports
 
     assert DialogueStateTracker.copy is tracker_copy.fast_copy
+    import rasa.shared.core.trackers
+
+    assert rasa.shared.core.trackers.copy.copy is tracker_copy.shallow_copy  # each new tracker's slots
+    tracker = DialogueStateTracker("new", DOMAIN.slots)
+    for slot in DOMAIN.slots:  # its own slot objects, as copy.copy made them
+        assert tracker.slots[slot.name] is not slot and tracker.slots[slot.name].__dict__ == slot.__dict__
+    tracker.update(SlotSet("verified", True))
+    assert [s.value for s in DOMAIN.slots if s.name == "verified"] != [True]
 
 
 def test_incremental_states_equal_rasas_through_reverts_restarts_and_loops() -> None:
@@ -100,6 +108,8 @@ def test_shallow_copy_is_copy_copy_for_every_slot_and_the_active_loop() -> None:
 
     objects: List[Any] = [*DOMAIN.slots, TrackerActiveLoop("verify_form", False, True, {"text": "hi"})]
     assert len({type(o) for o in objects}) >= 6  # text, float, list, categorical, any, bool slots, the loop
+    # Rasa's slots (under abc.ABC's empty __slots__) and the loop take the fast path
+    assert all(tracker_copy._is_plain(type(o)) for o in objects)
     for original in objects:
         mine, theirs = tracker_copy.shallow_copy(original), copy.copy(original)
         assert type(mine) is type(theirs) and mine is not original
