@@ -11,8 +11,8 @@ timestamp: Rasa changes an applied event in two ways only, both covered - it re-
 applies late (``update_with_events(override_timestamp=True)``), and it deep-copies a user event and
 then changes the copy's confidence (two-stage fallback, ``ActionRevertFallbackEvents``); the copy
 carries the tag of the original, whose identity is not its own, so it is rebuilt. The kept dicts
-only ever go to the JSON encoder of this request; everything else that asks an event for
-``as_dict`` gets a fresh one as before. ``tests/runtime/test_action_payload.py`` compares the request
+only ever go to a JSON encoder - this request's, and the tracker store's row for the event
+(bot/runtime/store.py); everything else that asks an event for ``as_dict`` gets a fresh one as before. ``tests/runtime/test_action_payload.py`` compares the request
 with Rasa's own on every story and rule tracker of the project.
 
 The JSON text of each kept dict is kept too: the request's events are a list of the kept dicts that
