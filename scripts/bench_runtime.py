@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import glob
 import logging
 import os
 import time
-from typing import Callable
+from types import ModuleType
+from typing import Callable, Tuple
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
@@ -34,8 +34,15 @@ BENCH_MESSAGES = ["you charged me twice!!", "INV-0142", "jane.doe@example.com", 
                   "no thanks", "I think my bill is wrong", "ACC-204512", "94110", "no", "4"]
 
 
-def best_of(runs: int, measure: Callable[[], float]) -> float:
-    return min(measure() for _ in range(runs))
+def rasa_vs_ours(replacement: ModuleType, measure: Callable[[], float], runs: int = 3) -> Tuple[float, float]:
+    """The best of ``runs`` measurements with Rasa's code (``replacement`` uninstalled) and with ours."""
+    ours = min(measure() for _ in range(runs))
+    replacement.uninstall()
+    try:
+        rasas = min(measure() for _ in range(runs))
+    finally:
+        replacement.install()
+    return rasas, ours
 
 
 def copies() -> None:
@@ -48,15 +55,9 @@ def copies() -> None:
             tracker.init_copy()
         return (time.process_time() - started) / 2000 * 1e6
 
-    ours = best_of(3, measure)
-    tracker_copy.uninstall()
-    try:
-        rasas = best_of(3, measure)
-    finally:
-        tracker_copy.install()
+    rasas, ours = rasa_vs_ours(tracker_copy, measure)
     print(f"tracker copy + init_copy ({len(tracker.events)} events, {len(DOMAIN.slots)} slots): "
           f"Rasa {rasas:.1f} us, bot/runtime {ours:.1f} us")
-    assert rasa_trackers.copy is not copy  # installed again
 
 
 def applied() -> None:
@@ -70,12 +71,7 @@ def applied() -> None:
                 growing.applied_events()
         return (time.process_time() - started) * 1000
 
-    ours = best_of(3, measure)
-    applied_events.uninstall()
-    try:
-        rasas = best_of(3, measure)
-    finally:
-        applied_events.install()
+    rasas, ours = rasa_vs_ours(applied_events, measure)
     events = sum(len(t.events) for t in TRACKERS)
     print(f"applied events, {len(TRACKERS)} trackers grown over {events} events (updates included): "
           f"Rasa {rasas:.1f} ms, bot/runtime {ours:.1f} ms")
