@@ -16,10 +16,11 @@ channel (a JSON list of bot messages), with three differences:
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -32,6 +33,7 @@ from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
 from bot.channels.limits import StatefulChannel
 from bot.channels.redact import redact
 from bot.channels.state import ChannelStateStore
+from bot.runtime.early_reply import ReplyCollector
 
 logger = logging.getLogger(__name__)
 
@@ -68,13 +70,35 @@ class RestChannel(StatefulChannel, InputChannel):
 
     def __init__(self, state_db: Optional[str] = None) -> None:
         self._state_db = state_db
+        # turns answered and still saving: a strong reference each (the event loop keeps weak ones)
+        self._turns: Set["asyncio.Task[Any]"] = set()
 
     def get_output_channel(self) -> OutputChannel:
         return RestOutboxOutput(self.store)
 
+    def _finishing(self, turn: "asyncio.Task[Any]", sender: Text) -> None:
+        """``turn`` was answered; it saves the tracker, publishes and releases the lock on its own."""
+        self._turns.add(turn)
+
+        def done(task: "asyncio.Task[Any]") -> None:
+            self._turns.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("REST message from %s failed after its reply", sender, exc_info=task.exception())
+
+        turn.add_done_callback(done)
+
+    async def finish_turns(self) -> None:
+        """Wait for the turns that were answered and are still saving (at shutdown)."""
+        if self._turns:
+            await asyncio.wait(set(self._turns), timeout=10)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("rest_with_outbox", __name__)
         gc_tuning.settle_after_start(hook)  # the Rasa server's collector, once its model is loaded
+
+        @hook.listener("before_server_stop")
+        async def finish(*_: Any) -> None:
+            await self.finish_turns()
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -103,12 +127,18 @@ class RestChannel(StatefulChannel, InputChannel):
             text = redact(payloads.screen(payload["message"], lambda: self.store.get_offered_payloads(conversation)))
             metadata = _trusted_metadata(payload.get("metadata"))
             queued = self.store.take_rest_messages(sender)
-            collector = CollectingOutputChannel()
+            collector = ReplyCollector()
+            turn = asyncio.ensure_future(on_new_message(UserMessage(text, collector, sender,
+                                                                    input_channel=self.name(), metadata=metadata)))
+            turn.add_done_callback(collector.on_turn_done)
             failed = False
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
-                                                 metadata=metadata))
+                if await collector.reply:  # final before the turn's save (bot/runtime/early_reply.py)
+                    self._finishing(turn, sender)
+                else:
+                    await turn
             except CancelledError:
+                turn.cancel()
                 failed = True
                 logger.error("REST message from %s timed out", sender)
             except Exception:  # noqa: BLE001 - the customer gets what was collected, the log the trace

@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 DEFAULT_SOCKET_TIMEOUT_S = 3.0
-POLL_START_S = 0.02
+POLL_START_S = 0.005
 POLL_MAX_S = 0.25
 
 # Shared by the scripts: ``now`` in ms from Redis's clock; expired tickets removed; ``serving`` is the

@@ -22,7 +22,9 @@ bot.runtime.store.BoundedSQLTrackerStore``):
 - ``rule_index``: RulePolicy checks only the rules that can match the newest turn, and no turn older
   than the longest of them (installed on import);
 - ``debug_logs``: the policies' debug-only deep copies and state texts built only when debug logging
-  is on (installed on import).
+  is on (installed on import);
+- ``early_reply``: the NLU parse before the conversation's lock, and the REST channel's reply sent
+  once the prediction loop ends, before the save (installed on import).
 
 Each module says what it replaces in Rasa 3.6 and what that cost in ``make bench``.
 """
@@ -31,6 +33,7 @@ from bot.runtime import (
     applied_events,
     action_results,
     debug_logs,
+    early_reply,
     event_types,
     graph_runner,
     http_pool,
@@ -44,6 +47,8 @@ action_payload.install()
 applied_events.install()
 action_results.install()
 debug_logs.install()
+import os as _os
+if not _os.environ.get("AB_OFF"): early_reply.install()
 event_types.install()
 graph_runner.install()
 http_pool.install()

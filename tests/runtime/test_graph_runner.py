@@ -8,7 +8,6 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 
 from bot.runtime import graph_runner
-from tests.nlu.test_intents import _latest_model
 from tests.runtime.test_states_cache import TRACKERS
 
 MESSAGES = ["you charged me twice!!", "hi, I have a question about my bill", "INV0142 is wrong, $1,240.00??",
@@ -16,13 +15,9 @@ MESSAGES = ["you charged me twice!!", "hi, I have a question about my bill", "IN
             "/affirm", "", "zzzz qqq", "THIS IS A SCAM I WILL SUE", "what do i owe by the 3rd"]
 
 
-@pytest.fixture(scope="module")
-def agent():
-    from rasa.core.agent import Agent
-
-    import bot.runtime  # noqa: F401  the server's patches, graph runner included
-
-    return Agent.load(model_path=str(_latest_model()))
+@pytest.fixture
+def agent(trained_agent):  # type: ignore[no-untyped-def]
+    return trained_agent
 
 
 def both(call):  # type: ignore[no-untyped-def]
