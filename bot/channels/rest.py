@@ -1,7 +1,7 @@
 """REST channel for integrations and curl, with an outbox for messages sent later (agent replies).
 
 ``POST /webhooks/rest/webhook {"sender": "...", "message": "..."}`` answers like Rasa's own REST
-channel (a JSON list of bot messages), with three differences:
+channel (a JSON list of bot messages), with these differences:
 
 - bad input gets a 400 with a reason (not a JSON object, missing/oversized sender or message)
   instead of Rasa's 500, a body that is not ``Content-Type: application/json`` a 415; the client cannot choose the ``input_channel``;
@@ -9,6 +9,9 @@ channel (a JSON list of bot messages), with three differences:
   person — wait in an outbox and come first in the sender's next webhook response, or from
   ``GET /webhooks/rest/outbox?sender=...`` (polling);
 - a replaced conversation's replies stay with their sender (the outbox is keyed by sender id);
+- the reply is sent as soon as the bot's messages are final, before the turn's tracker save, events and
+  lock release, which finish on their own (``bot.runtime.early_reply``; a turn with nothing to say is
+  answered when it ends, so ``bot.channels.fallback`` still sees whether it failed);
 - rate limits per sender and for the whole channel (``bot.channels.limits``): 429 with ``Retry-After``;
 - only the ``customer_token`` key of the client's ``metadata`` reaches the assistant (checked there like
   any login token), and ``/intent{...}`` only as the payload of a button offered in the sender's last

@@ -22,6 +22,12 @@ Here two things change, for every channel:
 A failure after the reply (the tracker store down: Rasa's ``FailSafeTrackerStore`` logs it and
 carries on, as for every channel) is logged by the channel; a turn with nothing to say, or one that
 fails before its reply, is answered after the whole turn as before (``bot.channels.fallback``).
+
+Because a reply can now reach the client before its turn is stored, the HTTP API's
+``GET /conversations/<id>/tracker`` (``fetch_full_tracker_with_initial_session``, used by nothing else)
+reads under the conversation's lock, on whichever replica it lands: it waits for a turn in flight,
+so a client that got its reply always reads that turn (Rasa reads without the lock, racing with
+streaming channels' turns and creating a new conversation's session unlocked).
 """
 from __future__ import annotations
 
@@ -32,12 +38,14 @@ from typing import Any, Dict, List, Optional, Text
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
+from rasa.shared.constants import DEFAULT_SENDER_ID
 from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
 _ORIGINAL_HANDLE = Agent.handle_message
 _ORIGINAL_LOOP = MessageProcessor._run_prediction_loop
+_ORIGINAL_FULL_TRACKER = MessageProcessor.fetch_full_tracker_with_initial_session
 
 
 class ReplyCollector(CollectingOutputChannel):
@@ -79,14 +87,24 @@ async def _run_prediction_loop(self: MessageProcessor, output_channel: OutputCha
         await asyncio.sleep(0)  # the channel's task, woken by the reply, runs before the save
 
 
+async def fetch_full_tracker_with_initial_session(self: MessageProcessor, conversation_id: Text,
+                                                  output_channel: Optional[OutputChannel] = None,
+                                                  metadata: Optional[Dict] = None) -> DialogueStateTracker:
+    async with self.lock_store.lock(conversation_id or DEFAULT_SENDER_ID):
+        return await _ORIGINAL_FULL_TRACKER(self, conversation_id, output_channel, metadata)
+
+
 def install() -> None:
     Agent.handle_message = handle_message  # type: ignore[assignment]
     MessageProcessor._run_prediction_loop = _run_prediction_loop  # type: ignore[assignment]
+    MessageProcessor.fetch_full_tracker_with_initial_session = (  # type: ignore[assignment]
+        fetch_full_tracker_with_initial_session)
 
 
 def uninstall() -> None:
     Agent.handle_message = _ORIGINAL_HANDLE  # type: ignore[assignment]
     MessageProcessor._run_prediction_loop = _ORIGINAL_LOOP  # type: ignore[assignment]
+    MessageProcessor.fetch_full_tracker_with_initial_session = _ORIGINAL_FULL_TRACKER  # type: ignore[assignment]
 
 
 __all__ = ["ReplyCollector", "install", "uninstall"]

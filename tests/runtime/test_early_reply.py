@@ -119,10 +119,13 @@ async def test_a_rest_reply_leaves_before_the_save_and_the_next_message_waits_fo
             first = await asyncio.wait_for(_post(session, url, "dana", "hi"), timeout=30)
             assert [m["text"] for m in first] and store.saving.is_set() and store.saves == 0
             assert len(channel._turns) == 1  # answered, still saving
+            # GET /conversations/dana/tracker meanwhile: it reads once the answered turn is stored
+            read = asyncio.ensure_future(agent.processor.fetch_full_tracker_with_initial_session("dana"))
             second = asyncio.ensure_future(_post(session, url, "dana", "you charged me twice!!"))
             await asyncio.sleep(0.3)
-            assert not second.done()  # the conversation's lock is still held by the first turn
+            assert not second.done() and not read.done()  # the conversation's lock is still held by the first turn
             store.go.set()
+            assert [e.text for e in (await read).events if isinstance(e, UserUttered)] == ["hi"]
             replies = await asyncio.wait_for(second, timeout=30)
             assert replies
             await channel.finish_turns()
@@ -166,3 +169,4 @@ def test_installed_in_the_server() -> None:
 
     assert Agent.handle_message is early_reply.handle_message
     assert MessageProcessor._run_prediction_loop is early_reply._run_prediction_loop
+    assert MessageProcessor.fetch_full_tracker_with_initial_session is early_reply.fetch_full_tracker_with_initial_session
