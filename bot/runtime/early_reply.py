@@ -32,7 +32,6 @@ streaming channels' turns and creating a new conversation's session unlocked).
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.agent import Agent
@@ -40,8 +39,6 @@ from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, U
 from rasa.core.processor import MessageProcessor
 from rasa.shared.constants import DEFAULT_SENDER_ID
 from rasa.shared.core.trackers import DialogueStateTracker
-
-logger = logging.getLogger(__name__)
 
 _ORIGINAL_HANDLE = Agent.handle_message
 _ORIGINAL_LOOP = MessageProcessor._run_prediction_loop
