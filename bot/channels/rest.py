@@ -23,7 +23,7 @@ import asyncio
 import logging
 import re
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -34,6 +34,7 @@ from bot import gc_tuning
 from bot.channels import customer_token, payloads
 from bot.channels.fallback import TROUBLE_REACHING_ACCOUNT, needs_apology
 from bot.channels.limits import StatefulChannel
+from bot.channels.pending import PendingTasks
 from bot.channels.redact import redact
 from bot.channels.state import ChannelStateStore
 from bot.runtime.early_reply import ReplyCollector
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 5_000
 MAX_SENDER_CHARS = 128
 SENDER_RULE = f"'sender' is required (1-{MAX_SENDER_CHARS} characters, not a phone number)."
+SHUTDOWN_GRACE_S = 10.0  # a stopping server lets answered turns finish storing
 PHONE_LIKE = re.compile(r"^\s*\+")  # the SMS channel's ids are E.164 numbers: "+14155550101"
 
 
@@ -73,36 +75,20 @@ class RestChannel(StatefulChannel, InputChannel):
 
     def __init__(self, state_db: Optional[str] = None) -> None:
         self._state_db = state_db
-        # turns answered and still saving: a strong reference each (the event loop keeps weak ones)
-        self._turns: Set["asyncio.Task[Any]"] = set()
+        self._turns = PendingTasks(self.name())  # turns answered and still saving
 
     def get_output_channel(self) -> OutputChannel:
         return RestOutboxOutput(self.store)
 
-    def _finishing(self, turn: "asyncio.Task[Any]", sender: Text) -> None:
-        """``turn`` was answered; it saves the tracker, publishes and releases the lock on its own."""
-        self._turns.add(turn)
-
-        def done(task: "asyncio.Task[Any]") -> None:
-            self._turns.discard(task)
-            if not task.cancelled() and task.exception() is not None:
-                logger.error("REST message from %s failed after its reply", sender, exc_info=task.exception())
-
-        turn.add_done_callback(done)
-
     async def finish_turns(self) -> None:
-        """Wait for the turns that were answered and are still saving (at shutdown)."""
-        if self._turns:
-            await asyncio.wait(set(self._turns), timeout=10)
+        """Wait for the turns that were answered and are still saving (tests, shutdown)."""
+        await self._turns.wait()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("rest_with_outbox", __name__)
         gc_tuning.settle_after_start(hook)  # the Rasa server's collector, once its model is loaded
 
-        @hook.listener("before_server_stop")
-        async def finish(*_: Any) -> None:
-            await self.finish_turns()
-
+        self._turns.drain_on_stop(hook, SHUTDOWN_GRACE_S)
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
@@ -137,7 +123,7 @@ class RestChannel(StatefulChannel, InputChannel):
             failed = False
             try:
                 if await collector.reply:  # final before the turn's save (bot/runtime/early_reply.py)
-                    self._finishing(turn, sender)
+                    self._turns.track(turn, f"message from {sender} (after its reply)")
                 else:
                     await turn
             except CancelledError:

@@ -46,7 +46,7 @@ import os
 import re
 import threading
 import weakref
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Text
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 from urllib.parse import parse_qs, urlparse
 
 from bot import gc_tuning
@@ -64,6 +64,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels import sms_text
 from bot.channels.limits import POLITE_TEXT, RateLimiter
+from bot.channels.pending import PendingTasks
 from bot.channels.state import ChannelStateStore
 
 logger = logging.getLogger(__name__)
@@ -372,7 +373,7 @@ class TwilioSmsInput(InputChannel):
             max_chars,
         )
         self._validator = RequestValidator(auth_token) if auth_token else None
-        self._tasks: Set[asyncio.Task] = set()
+        self._tasks = PendingTasks(self.name())
         self._state_db = state_db
         self._limiter: Optional[RateLimiter] = None
 
@@ -392,12 +393,7 @@ class TwilioSmsInput(InputChannel):
         twilio_sms = Blueprint("twilio_sms_webhook", __name__)
         gc_tuning.settle_after_start(twilio_sms)  # the Rasa server's collector, once its model is loaded
 
-        @twilio_sms.listener("before_server_stop")
-        async def drain(*_: Any) -> None:  # let accepted messages get their replies
-            try:
-                await asyncio.wait_for(self.wait_for_pending(), SHUTDOWN_GRACE_S)
-            except asyncio.TimeoutError:
-                logger.warning("twilio_sms: shutting down with %d message(s) still being answered", len(self._tasks))
+        self._tasks.drain_on_stop(twilio_sms, SHUTDOWN_GRACE_S)  # accepted messages still get their replies
 
         @twilio_sms.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -414,8 +410,7 @@ class TwilioSmsInput(InputChannel):
 
     async def wait_for_pending(self) -> None:
         """Waits until every message accepted so far has been answered (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait()
 
     # --- webhook ------------------------------------------------------------------------------
     def _handle_webhook(
@@ -533,16 +528,7 @@ class TwilioSmsInput(InputChannel):
     # --- background work --------------------------------------------------------------------
     def _spawn(self, coroutine: Awaitable[Any]) -> None:
         """Runs ``coroutine`` after the webhook has answered; failures are logged, not raised."""
-
-        async def guarded() -> None:
-            try:
-                await coroutine
-            except Exception:
-                logger.exception("twilio_sms: background work failed")
-
-        task = asyncio.get_running_loop().create_task(guarded())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.track(asyncio.ensure_future(coroutine), "background work")
 
     async def _converse(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str, text: str, message_sid: str,

@@ -6,7 +6,7 @@ the channel, which releases the conversation's lock and answers the HTTP request
 channels (SMS, the web widget's socket) have sent their messages during the loop already; a REST
 customer waits for the tracker store's ``INSERT``, the broker and the lock store's release as well.
 
-Here two things change, for every channel:
+Here, for every channel:
 
 - **the NLU parse runs before the conversation's lock is taken** (``Agent.handle_message``): the
   parse does not read the tracker (the processor parses with an empty one when it has none, and

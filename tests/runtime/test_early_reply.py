@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, AsyncIterator, Dict, List, Tuple
 
 import aiohttp
 import pytest
@@ -105,60 +105,59 @@ async def _post(session: aiohttp.ClientSession, url: str, sender: str, text: str
         return await resp.json()
 
 
-async def test_a_rest_reply_leaves_before_the_save_and_the_next_message_waits_for_it(
-        agent: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+async def served(agent: Any, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Tuple[SlowSave, RestChannel, str]]:
+    """The REST channel on a live Sanic server, the trained agent saving through :class:`SlowSave`."""
     monkeypatch.setenv("RATE_LIMIT_PER_SENDER_PER_MINUTE", "0")
     monkeypatch.delenv("RATE_LIMIT_REDIS_URL", raising=False)
     store = SlowSave(agent.domain)
     agent.tracker_store = agent.processor.tracker_store = store
     channel = RestChannel(str(tmp_path / "channels.db"))
-    app, server, base = await start_app(channel, agent)
-    url = base + "/webhooks/rest/webhook"
+    _, server, base = await start_app(channel, agent)
     try:
-        async with aiohttp.ClientSession() as session:
-            first = await asyncio.wait_for(_post(session, url, "dana", "hi"), timeout=30)
-            assert [m["text"] for m in first] and store.saving.is_set() and store.saves == 0
-            assert len(channel._turns) == 1  # answered, still saving
-            # GET /conversations/dana/tracker meanwhile: it reads once the answered turn is stored
-            read = asyncio.ensure_future(agent.processor.fetch_full_tracker_with_initial_session("dana"))
-            second = asyncio.ensure_future(_post(session, url, "dana", "you charged me twice!!"))
-            await asyncio.sleep(0.3)
-            assert not second.done() and not read.done()  # the conversation's lock is still held by the first turn
-            store.go.set()
-            assert [e.text for e in (await read).events if isinstance(e, UserUttered)] == ["hi"]
-            replies = await asyncio.wait_for(second, timeout=30)
-            assert replies
-            await channel.finish_turns()
-            assert store.saves == 2 and not channel._turns
-        tracker = await store.retrieve("dana")
-        assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["hi", "you charged me twice!!"]
+        yield store, channel, base + "/webhooks/rest/webhook"
     finally:
         await stop_app(server)
 
 
-async def test_a_turn_with_nothing_to_say_is_answered_after_it_ends(agent: Any, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RATE_LIMIT_PER_SENDER_PER_MINUTE", "0")
-    monkeypatch.delenv("RATE_LIMIT_REDIS_URL", raising=False)
-    store = SlowSave(agent.domain)
-    agent.tracker_store = agent.processor.tracker_store = store
+async def test_a_rest_reply_leaves_before_the_save_and_the_next_message_waits_for_it(
+        agent: Any, served: Tuple[SlowSave, RestChannel, str]) -> None:
+    store, channel, url = served
+    async with aiohttp.ClientSession() as session:
+        first = await asyncio.wait_for(_post(session, url, "dana", "hi"), timeout=30)
+        assert [m["text"] for m in first] and store.saving.is_set() and store.saves == 0
+        assert len(channel._turns) == 1  # answered, still saving
+        # GET /conversations/dana/tracker meanwhile: it reads once the answered turn is stored
+        read = asyncio.ensure_future(agent.processor.fetch_full_tracker_with_initial_session("dana"))
+        second = asyncio.ensure_future(_post(session, url, "dana", "you charged me twice!!"))
+        await asyncio.sleep(0.3)
+        assert not second.done() and not read.done()  # the conversation's lock is still held by the first turn
+        store.go.set()
+        assert [e.text for e in (await read).events if isinstance(e, UserUttered)] == ["hi"]
+        replies = await asyncio.wait_for(second, timeout=30)
+        assert replies
+        await channel.finish_turns()
+        assert store.saves == 2 and not channel._turns
+    tracker = await store.retrieve("dana")
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["hi", "you charged me twice!!"]
+
+
+async def test_a_turn_with_nothing_to_say_is_answered_after_it_ends(
+        agent: Any, served: Tuple[SlowSave, RestChannel, str]) -> None:
+    store, _, url = served
     tracker = DialogueStateTracker("erin", agent.domain.slots)
     tracker.update(ConversationPaused())
     store.go.set()
     await store.save(tracker)  # with a person: the bot says nothing
     store.go.clear()
-    channel = RestChannel(str(tmp_path / "channels.db"))
-    app, server, base = await start_app(channel, agent)
-    try:
-        async with aiohttp.ClientSession() as session:
-            pending = asyncio.ensure_future(_post(session, base + "/webhooks/rest/webhook", "erin", "hello?"))
-            await asyncio.wait_for(store.saving.wait(), timeout=30)
-            await asyncio.sleep(0.2)
-            assert not pending.done()  # no reply to send early: the channel waits for the turn
-            store.go.set()
-            assert await asyncio.wait_for(pending, timeout=30) == []
-    finally:
-        await stop_app(server)
+    async with aiohttp.ClientSession() as session:
+        pending = asyncio.ensure_future(_post(session, url, "erin", "hello?"))
+        await asyncio.wait_for(store.saving.wait(), timeout=30)
+        await asyncio.sleep(0.2)
+        assert not pending.done()  # no reply to send early: the channel waits for the turn
+        store.go.set()
+        assert await asyncio.wait_for(pending, timeout=30) == []
 
 
 def test_installed_in_the_server() -> None:
