@@ -25,6 +25,14 @@ When Redis cannot be reached (``redis.ConnectionError``: Rasa's store would rais
 return to Redis by themselves. A conversation locked in memory stays there until that lock is
 released, so a recovery in the middle of a turn never loses a ticket.
 
+A release that fails because Redis is down (it went down during the turn, after its ticket was
+issued) is kept and done once Redis answers again: before this server's next ticket, and every
+``RELEASE_RETRY_S`` on the event loop meanwhile. Otherwise the conversation's next message - here or
+on another replica - would wait for the stale ticket to expire (``LOCK_LIFETIME``, a minute), and
+fail if its own ticket expired first. A kept release is dropped once its ticket has expired: the
+conversation's hash may be gone by then and its numbers start again at 1, so releasing the old number
+could free someone else's ticket.
+
 endpoints.prod.yml::
 
     lock_store:
@@ -38,6 +46,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
 from contextlib import asynccontextmanager
 from typing import Any, AsyncGenerator, Dict, List, Optional, Text, Tuple, Union
@@ -54,6 +63,7 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 DEFAULT_SOCKET_TIMEOUT_S = 3.0
 POLL_START_S = 0.005
 POLL_MAX_S = 0.25
+RELEASE_RETRY_S = 1.0
 
 # Shared by the scripts: ``now`` in ms from Redis's clock; expired tickets removed; ``serving`` is the
 # lowest live ticket number (nil when none is left).
@@ -114,6 +124,10 @@ class FallbackRedisLockStore(RedisLockStore):
         self._issue = self.red.register_script(ISSUE)
         self._serving = self.red.register_script(SERVING)
         self._release = self.red.register_script(RELEASE)
+        # (conversation, ticket) -> time.monotonic() by which the ticket has expired in Redis
+        self._unreleased: Dict[Tuple[Text, int], float] = {}
+        self._unreleased_guard = threading.Lock()
+        self._retry: Optional[Tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle]] = None
 
     def tickets_key(self, conversation_id: Text) -> Text:
         return f"{self.key_prefix}tickets:{conversation_id}"
@@ -148,6 +162,7 @@ class FallbackRedisLockStore(RedisLockStore):
         ``wait_time_in_seconds`` caps the polling interval (Rasa polls at exactly that interval).
         Raises ``LockError`` when this message's ticket expired while it waited.
         """
+        expires = time.monotonic() + lock_lifetime  # by then the ticket has expired in Redis too
         ticket = None if self._in_memory(conversation_id) else await self._acquire_in_redis(
             conversation_id, lock_lifetime, wait_time_in_seconds)
         if ticket is None:
@@ -157,12 +172,14 @@ class FallbackRedisLockStore(RedisLockStore):
         try:
             yield TicketLock(conversation_id)
         finally:
-            self._release_in_redis(conversation_id, ticket)
+            self._release_in_redis(conversation_id, ticket, expires)
 
     async def _acquire_in_redis(self, conversation_id: Text, lifetime_s: float, max_wait_s: float) -> Optional[int]:
         """The ticket once it is served; None when Redis is unreachable (lock in memory instead)."""
         key = self.tickets_key(conversation_id)
         try:
+            if self._unreleased:
+                self._release_kept()
             ticket, serving = self._issue(keys=[key], args=[int(lifetime_s * 1000)])
             self._is_up()
             poll = POLL_START_S
@@ -179,11 +196,55 @@ class FallbackRedisLockStore(RedisLockStore):
             return None
         return int(ticket)
 
-    def _release_in_redis(self, conversation_id: Text, ticket: int) -> None:
+    def _release_in_redis(self, conversation_id: Text, ticket: int, expires: Optional[float] = None) -> None:
+        """Release ``ticket``; when Redis is down, keep the release for later if ``expires`` (monotonic)
+        says when the ticket expires by itself (without it, it is left to expire)."""
         try:
             self._release(keys=[self.tickets_key(conversation_id)], args=[ticket])
-        except REDIS_DOWN as exc:  # the ticket expires by itself
+        except REDIS_DOWN as exc:
             self._went_down(exc)
+            if expires is not None and time.monotonic() < expires:
+                with self._unreleased_guard:
+                    self._unreleased[(conversation_id, ticket)] = expires
+                self._retry_later()
+
+    def _release_kept(self) -> int:
+        """Do the releases kept while Redis was down; how many reached Redis (raises ``REDIS_DOWN`` if it
+        is still down).
+
+        A kept release is dropped once its ticket has expired: by then the hash may have been deleted
+        and its numbers reissued from 1."""
+        with self._unreleased_guard:
+            kept = sorted(self._unreleased.items(), key=lambda item: item[1])
+        released = 0
+        for (conversation_id, ticket), expires in kept:
+            if time.monotonic() < expires:
+                self._release(keys=[self.tickets_key(conversation_id)], args=[ticket])
+                released += 1
+                logger.info("Released ticket %s of conversation '%s', kept while Redis was down",
+                            ticket, conversation_id)
+            with self._unreleased_guard:
+                self._unreleased.pop((conversation_id, ticket), None)
+        return released
+
+    def _retry_later(self) -> None:
+        """Retry the kept releases every ``RELEASE_RETRY_S`` on the running loop, until none is left."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a synchronous caller): the next ticket issued releases them
+            return
+        if self._retry is None or self._retry[0] is not loop:  # none yet, or on a loop that has ended
+            self._retry = (loop, loop.call_later(RELEASE_RETRY_S, self._retry_kept))
+
+    def _retry_kept(self) -> None:
+        self._retry = None
+        try:
+            if self._release_kept():
+                self._is_up()
+        except REDIS_DOWN:
+            pass
+        if self._unreleased:
+            self._retry_later()
 
     # -- Rasa's LockStore interface, for callers that look at a lock ------------------------------
 

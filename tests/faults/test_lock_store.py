@@ -13,7 +13,7 @@ import redis
 from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.resilience.lock_store import FallbackRedisLockStore
+from bot.resilience.lock_store import FallbackRedisLockStore, _tickets
 from tests.faults.proxy import TcpProxy
 
 DB = 3
@@ -165,3 +165,65 @@ def test_a_ticket_that_expired_while_waiting_is_an_error_not_a_free_pass() -> No
 
     asyncio.run(main())
     assert store.get_lock(conversation) is None
+
+
+def test_a_release_that_failed_while_redis_was_down_is_done_when_it_is_back(proxy: TcpProxy) -> None:
+    """Redis goes down during a turn (the reply has gone, the release fails): the conversation's next
+    message, once Redis is back, is served at once instead of waiting a lock lifetime for the stale
+    ticket - and would fail if its own ticket expired first."""
+    store, conversation = _store(proxy.port, "lt" + uuid.uuid4().hex[:8]), _conversation()
+    direct = redis.Redis(db=DB)
+    asyncio.run(_turn(store, conversation, proxy.cut))  # cut while held: the release fails
+    assert [n for n, _ in _tickets_of(direct, store, conversation)] == [1]  # left in Redis
+    asyncio.run(_turn(store, conversation))  # meanwhile in memory
+    proxy.restore()
+    started = time.monotonic()
+    asyncio.run(_turn(store, conversation))
+    assert time.monotonic() - started < 2.0  # the lifetime is 60 s
+    assert not direct.exists(store.tickets_key(conversation))  # the stale ticket and this one released
+
+
+def test_an_idle_replica_releases_its_kept_ticket_by_itself(proxy: TcpProxy) -> None:
+    """The stale ticket is another replica's and that replica gets no message: it retries the release
+    on its own, so the conversation moves on there within seconds."""
+    prefix, conversation = "lt" + uuid.uuid4().hex[:8], _conversation()
+    idle, busy = _store(proxy.port, prefix), _store(6379, prefix)  # busy reaches Redis directly
+
+    async def main() -> float:
+        await _turn(idle, conversation, proxy.cut)
+        proxy.restore()
+        started = time.monotonic()
+        async with busy.lock(conversation, lock_lifetime=30, wait_time_in_seconds=0.05):
+            return time.monotonic() - started
+
+    waited = asyncio.run(main())
+    assert waited < 5.0  # idle's retry (every second), not the 60 s expiry
+    assert not redis.Redis(db=DB).exists(busy.tickets_key(conversation))
+
+
+def test_a_kept_release_is_dropped_once_its_ticket_has_expired(proxy: TcpProxy) -> None:
+    """The hash went with its last ticket and numbering restarted at 1: releasing the old ticket 1 then
+    would free someone else's lock."""
+    prefix, conversation = "lt" + uuid.uuid4().hex[:8], _conversation()
+    old, other = _store(proxy.port, prefix), _store(6379, prefix)
+
+    async def held_while_cut() -> None:
+        async with old.lock(conversation, lock_lifetime=0.3):
+            proxy.cut()
+
+    asyncio.run(held_while_cut())
+    proxy.restore()
+    time.sleep(0.5)  # the old ticket has expired, and its hash with it
+
+    async def main() -> None:
+        async with other.lock(conversation, lock_lifetime=30):
+            assert [n for n, _ in _tickets_of(other.red, other, conversation)] == [1]  # number 1 again
+            assert old._release_kept() == 0  # not released: it expired
+            assert [n for n, _ in _tickets_of(other.red, other, conversation)] == [1]
+
+    asyncio.run(main())
+    assert not old._unreleased
+
+
+def _tickets_of(client: "redis.Redis[bytes]", store: FallbackRedisLockStore, conversation: str) -> List[tuple]:
+    return sorted(_tickets(client.hgetall(store.tickets_key(conversation))))
