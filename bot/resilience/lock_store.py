@@ -13,7 +13,12 @@ holds its expiry in Redis's own clock, so replicas with skewed clocks agree):
 
 - ``issue``: drop expired tickets, take the next number, store its expiry; returns the ticket and
   whether it is served at once (the usual case: one round trip to acquire);
-- ``serving``: drop expired tickets; the lowest live ticket is served (-1: this ticket expired);
+- ``serving``: drop expired tickets; the lowest live ticket is served (-1: this ticket expired).
+  It also renews the asking ticket's expiry: a waiting message stays in the queue as long as its
+  server polls (Rasa's tickets expire a lifetime after they were issued, so a message that waited
+  for a crashed server's ticket was failed with ``LockError`` when its own ticket expired first -
+  within a poll of the stale one), and a served ticket holds the lock a whole lifetime from when it
+  was served, not from when it was issued;
 - ``release``: drop the ticket; the hash goes when no ticket is left.
 
 The lock expires with its last ticket (``PEXPIRE``), so a crashed server leaves nothing behind.
@@ -28,8 +33,8 @@ released, so a recovery in the middle of a turn never loses a ticket.
 A release that fails because Redis is down (it went down during the turn, after its ticket was
 issued) is kept and done once Redis answers again: before this server's next ticket, and every
 ``RELEASE_RETRY_S`` on the event loop meanwhile. Otherwise the conversation's next message - here or
-on another replica - would wait for the stale ticket to expire (``LOCK_LIFETIME``, a minute), and
-fail if its own ticket expired first. A kept release is dropped once its ticket has expired: the
+on another replica - would wait for the stale ticket to expire (``LOCK_LIFETIME``, a minute). A
+kept release is dropped once its ticket has expired: the
 conversation's hash may be gone by then and its numbers start again at 1, so releasing the old number
 could free someone else's ticket.
 
@@ -94,9 +99,14 @@ if serving == nil then serving = ticket end
 return {ticket, serving}
 """
 
-# ARGV[1]: ticket. Returns the ticket served now, or -1 when ARGV[1] is no longer live.
+# ARGV[1]: ticket, ARGV[2]: lifetime in ms. Returns the ticket served now, or -1 when ARGV[1] is no
+# longer live. A live ticket's expiry moves to now + lifetime: a message whose server is polling stays
+# in the queue however long it waits, and once served holds the lock for a whole lifetime.
 SERVING = _PURGE + """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
+redis.call('HSET', KEYS[1], ARGV[1], now + tonumber(ARGV[2]))
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return serving
 """
 
@@ -160,27 +170,33 @@ class FallbackRedisLockStore(RedisLockStore):
         """Hold the conversation's lock; waits for earlier tickets, in order.
 
         ``wait_time_in_seconds`` caps the polling interval (Rasa polls at exactly that interval).
-        Raises ``LockError`` when this message's ticket expired while it waited.
+        Raises ``LockError`` when this message's ticket expired while it waited (no poll for a
+        whole lifetime: this server's event loop was stalled).
         """
-        expires = time.monotonic() + lock_lifetime  # by then the ticket has expired in Redis too
-        ticket = None if self._in_memory(conversation_id) else await self._acquire_in_redis(
+        acquired = None if self._in_memory(conversation_id) else await self._acquire_in_redis(
             conversation_id, lock_lifetime, wait_time_in_seconds)
-        if ticket is None:
+        if acquired is None:
             async with self._memory.lock(conversation_id, lock_lifetime, min(wait_time_in_seconds, POLL_MAX_S)) as held:
                 yield held
             return
+        ticket, served_at = acquired
         try:
             yield TicketLock(conversation_id)
-        finally:
-            self._release_in_redis(conversation_id, ticket, expires)
+        finally:  # by served_at + lifetime the ticket has expired in Redis too
+            self._release_in_redis(conversation_id, ticket, served_at + lock_lifetime)
 
-    async def _acquire_in_redis(self, conversation_id: Text, lifetime_s: float, max_wait_s: float) -> Optional[int]:
-        """The ticket once it is served; None when Redis is unreachable (lock in memory instead)."""
+    async def _acquire_in_redis(self, conversation_id: Text, lifetime_s: float,
+                                max_wait_s: float) -> Optional[Tuple[int, float]]:
+        """The ticket once it is served, and ``time.monotonic()`` just before the call that found it
+        served (its expiry counts from then, in Redis's clock); None when Redis is unreachable (lock in
+        memory instead)."""
         key = self.tickets_key(conversation_id)
+        lifetime_ms = int(lifetime_s * 1000)
         try:
             if self._unreleased:
                 self._release_kept()
-            ticket, serving = self._issue(keys=[key], args=[int(lifetime_s * 1000)])
+            asked = time.monotonic()
+            ticket, serving = self._issue(keys=[key], args=[lifetime_ms])
             self._is_up()
             poll = POLL_START_S
             while serving != ticket:
@@ -190,11 +206,12 @@ class FallbackRedisLockStore(RedisLockStore):
                              f"earlier message(s).")
                 await asyncio.sleep(poll)
                 poll = min(poll * 1.5, POLL_MAX_S, max(max_wait_s, POLL_START_S))
-                serving = self._serving(keys=[key], args=[ticket])
+                asked = time.monotonic()
+                serving = self._serving(keys=[key], args=[ticket, lifetime_ms])
         except REDIS_DOWN as exc:
             self._went_down(exc)
             return None
-        return int(ticket)
+        return int(ticket), asked
 
     def _release_in_redis(self, conversation_id: Text, ticket: int, expires: Optional[float] = None) -> None:
         """Release ``ticket``; when Redis is down, keep the release for later if ``expires`` (monotonic)

@@ -13,7 +13,7 @@ import redis
 from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.resilience.lock_store import FallbackRedisLockStore, _tickets
+from bot.resilience.lock_store import POLL_MAX_S, FallbackRedisLockStore, _tickets
 from tests.faults.proxy import TcpProxy
 
 DB = 3
@@ -151,20 +151,67 @@ def test_messages_wait_in_order_and_an_expired_ticket_frees_the_conversation() -
 
 
 def test_a_ticket_that_expired_while_waiting_is_an_error_not_a_free_pass() -> None:
+    """A waiting message whose ticket is gone from the queue (its server stopped polling for a whole
+    lifetime) fails; it never goes ahead of the message that holds the lock."""
     store = _store(6379, "lt" + uuid.uuid4().hex[:8])
     conversation = _conversation()
 
     async def main() -> None:
-        holder = await store._acquire_in_redis(conversation, 5, 1)
+        holder, _ = await store._acquire_in_redis(conversation, 5, 1)
+        waiting = asyncio.ensure_future(_turn(store, conversation))
+        await asyncio.sleep(0.2)
+        assert store.red.hdel(store.tickets_key(conversation), str(holder + 1)) == 1  # as if expired
         try:
             with pytest.raises(LockError):
-                async with store.lock(conversation, lock_lifetime=0.2, wait_time_in_seconds=0.05):
-                    pass
+                await waiting
         finally:
             store.cleanup(conversation, holder)
 
     asyncio.run(main())
     assert store.get_lock(conversation) is None
+
+
+def test_a_message_waiting_for_a_crashed_servers_ticket_is_served_when_it_expires() -> None:
+    """The crashed server's ticket and the next message's were issued within a poll of each other, with
+    the same lifetime: the waiting message keeps its ticket alive while it polls, so it is served when
+    the stale ticket expires instead of failing because its own expired in the same instant."""
+    store = _store(6379, "lt" + uuid.uuid4().hex[:8])
+    conversation = _conversation()
+
+    async def main() -> float:
+        await store._acquire_in_redis(conversation, 0.5, 1)  # never released
+        started = time.monotonic()
+        async with store.lock(conversation, lock_lifetime=0.5, wait_time_in_seconds=POLL_MAX_S):
+            return time.monotonic() - started
+
+    for _ in range(3):
+        assert 0.4 <= asyncio.run(main()) < 3.0
+
+
+def test_a_served_ticket_holds_the_lock_a_lifetime_from_when_it_was_served() -> None:
+    """A message that waited most of its lifetime still holds the lock for a whole lifetime once
+    served: the message after it does not enter while it is running."""
+    store = _store(6379, "lt" + uuid.uuid4().hex[:8])
+    conversation = _conversation()
+    spans: List[tuple] = []
+
+    async def message(name: str, delay: float, hold: float) -> None:
+        await asyncio.sleep(delay)
+        async with store.lock(conversation, lock_lifetime=0.5, wait_time_in_seconds=0.02):
+            entered = time.monotonic()
+            await asyncio.sleep(hold)
+            spans.append((name, entered, time.monotonic()))
+
+    async def main() -> None:
+        await store._acquire_in_redis(conversation, 0.4, 1)  # a crashed server's ticket
+        # "second" waits ~0.4 s and holds 0.3 s: 0.7 s after its ticket was issued, 0.2 s past a
+        # lifetime counted from the issue; "third" arrives while it holds.
+        await asyncio.gather(message("second", 0.0, 0.3), message("third", 0.5, 0.0))
+
+    asyncio.run(main())
+    (first, _, first_left), (then, then_entered, _) = spans
+    assert (first, then) == ("second", "third")
+    assert then_entered >= first_left
 
 
 def test_a_release_that_failed_while_redis_was_down_is_done_when_it_is_back(proxy: TcpProxy) -> None:
