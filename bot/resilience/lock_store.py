@@ -34,9 +34,8 @@ A release that fails because Redis is down (it went down during the turn, after 
 issued) is kept and done once Redis answers again: before this server's next ticket, and every
 ``RELEASE_RETRY_S`` on the event loop meanwhile. Otherwise the conversation's next message - here or
 on another replica - would wait for the stale ticket to expire (``LOCK_LIFETIME``, a minute). A
-kept release is dropped once its ticket has expired: the
-conversation's hash may be gone by then and its numbers start again at 1, so releasing the old number
-could free someone else's ticket.
+kept release is dropped once its ticket has expired: the conversation's hash may be gone by then and
+its numbers start again at 1, so releasing the old number could free someone else's ticket.
 
 endpoints.prod.yml::
 
