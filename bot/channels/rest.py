@@ -89,6 +89,7 @@ class RestChannel(StatefulChannel, InputChannel):
         gc_tuning.settle_after_start(hook)  # the Rasa server's collector, once its model is loaded
 
         self._turns.drain_on_stop(hook, SHUTDOWN_GRACE_S)
+
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})

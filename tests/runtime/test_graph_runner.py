@@ -15,11 +15,6 @@ MESSAGES = ["you charged me twice!!", "hi, I have a question about my bill", "IN
             "/affirm", "", "zzzz qqq", "THIS IS A SCAM I WILL SUE", "what do i owe by the 3rd"]
 
 
-@pytest.fixture
-def agent(trained_agent):  # type: ignore[no-untyped-def]
-    return trained_agent
-
-
 def both(call):  # type: ignore[no-untyped-def]
     graph_runner.uninstall()
     try:
@@ -35,14 +30,14 @@ def test_installed_in_the_server() -> None:
     assert DaskGraphRunner.run is graph_runner.run
 
 
-def test_parsing_gives_the_same_result(agent) -> None:  # type: ignore[no-untyped-def]
+def test_parsing_gives_the_same_result(trained_agent) -> None:  # type: ignore[no-untyped-def]
     for text in MESSAGES:
-        with_dask, ours = both(lambda: asyncio.run(agent.parse_message(text)))
+        with_dask, ours = both(lambda: asyncio.run(trained_agent.parse_message(text)))
         assert ours == with_dask, text
 
 
-def test_predictions_are_the_same_for_every_story_and_rule_prefix(agent) -> None:  # type: ignore[no-untyped-def]
-    processor = agent.processor
+def test_predictions_are_the_same_for_every_story_and_rule_prefix(trained_agent) -> None:  # type: ignore[no-untyped-def]
+    processor = trained_agent.processor
     checked = 0
     for tracker in TRACKERS:
         for end in range(1, len(tracker.events) + 1, 3):
@@ -55,8 +50,8 @@ def test_predictions_are_the_same_for_every_story_and_rule_prefix(agent) -> None
     assert checked > 100
 
 
-def test_an_input_that_clashes_with_a_node_name_is_refused(agent) -> None:  # type: ignore[no-untyped-def]
-    runner, target = agent.processor.graph_runner, agent.processor.model_metadata.nlu_target
+def test_an_input_that_clashes_with_a_node_name_is_refused(trained_agent) -> None:  # type: ignore[no-untyped-def]
+    runner, target = trained_agent.processor.graph_runner, trained_agent.processor.model_metadata.nlu_target
     for implementation in (graph_runner._ORIGINAL, graph_runner.run):
         with pytest.raises(GraphRunError):
             implementation(runner, inputs={"__message__": target}, targets=[target])
