@@ -4,7 +4,6 @@ from __future__ import annotations
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 
 from bot.runtime import rule_index
-from tests.runtime.test_graph_runner import agent  # noqa: F401  the trained model (fixture)
 from tests.runtime.test_states_cache import DOMAIN, TRACKERS
 
 
@@ -15,8 +14,8 @@ def rule_policy(agent) -> RulePolicy:  # type: ignore[no-untyped-def]
     return policies[0]
 
 
-def test_the_same_rules_as_the_full_scan_for_every_story_and_rule_prefix(agent) -> None:  # noqa: F811
-    policy = rule_policy(agent)
+def test_the_same_rules_as_the_full_scan_for_every_story_and_rule_prefix(trained_agent) -> None:  # type: ignore[no-untyped-def]
+    policy = rule_policy(trained_agent)
     assert len(policy.lookup[RULES]) > 100
     checked = matched = 0
     for tracker in TRACKERS:
