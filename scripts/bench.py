@@ -46,7 +46,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -246,10 +246,20 @@ async def run_conversations(base_url: str, conversations: List[List[Turn]], conc
 
 # --- processes -------------------------------------------------------------------------------------
 
+_GIVEN: Set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now, and never one this process was given before: the kernel can hand
+    the same port to two binds in a row once the first socket is closed (two replicas were once given
+    one port)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def _status(pid: int) -> Dict[str, int]:

@@ -4,9 +4,10 @@ is down) and restore it. The machine's shared services are never stopped."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from typing import Optional, Set
+
+from tests.servers import free_port
 
 
 class TcpProxy:
@@ -14,7 +15,7 @@ class TcpProxy:
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
-        self.port = _free_port()
+        self.port = free_port()
         self._loop = asyncio.new_event_loop()
         self._server: Optional[asyncio.base_events.Server] = None
         self._writers: Set[asyncio.StreamWriter] = set()
@@ -84,9 +85,3 @@ class TcpProxy:
             pass
         finally:
             writer.transport.abort() if writer.transport.is_closing() else writer.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
